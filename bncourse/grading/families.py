@@ -1,0 +1,192 @@
+"""Families of plausible implementations: the right one and its common mistakes.
+
+A family describes an exercise's computation as a few independent choices (which axes
+the statistics average over, m or m - 1, where epsilon goes, ...). Each choice has a
+correct option and wrong ones, and every wrong option names a diagnosis from the
+catalogue. The judge evaluates every combination with at most two wrong choices on the
+same inputs the learner's function saw; a combination whose outputs match the learner's
+on every input names the learner's mistakes.
+
+All arithmetic here is float64 and independent of ``bncourse.reference``.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+__all__ = ["Option", "Choice", "Family", "combinations", "axes_choice"]
+
+
+@dataclass(frozen=True)
+class Option:
+    """One way of making a choice. ``diagnosis`` is None for the correct way."""
+
+    value: Any
+    diagnosis: str | None = None
+
+
+@dataclass(frozen=True)
+class Choice:
+    """A decision an implementation makes; ``options[0]`` must be the correct one.
+
+    A global choice is made once for all inputs (m or m - 1). A per-case choice may look
+    different on different inputs: the same learner code ``x.mean(axis=0)`` averages over
+    the right axes of a 2-D batch and the wrong ones of a 4-D batch.
+    """
+
+    name: str
+    options: tuple[Option, ...]
+    per_case: bool = False
+
+
+Combination = tuple[tuple[Choice, Option], ...]
+
+
+def wrong_count(combination: Combination) -> int:
+    return sum(option.diagnosis is not None for _, option in combination)
+
+
+def diagnoses_of(combination: Combination) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(o.diagnosis for _, o in combination if o.diagnosis))
+
+
+def values_of(combination: Combination) -> dict[str, Any]:
+    return {choice.name: option.value for choice, option in combination}
+
+
+def combinations(choices: tuple[Choice, ...], max_wrong: int | None) -> list[Combination]:
+    """Every combination of options with at most ``max_wrong`` wrong ones, simplest first."""
+    limit = len(choices) if max_wrong is None else min(max_wrong, len(choices))
+    result: list[Combination] = []
+    for wrong in range(limit + 1):
+        for chosen in itertools.combinations(range(len(choices)), wrong):
+            option_lists = [
+                choice.options[1:] if index in chosen else choice.options[:1]
+                for index, choice in enumerate(choices)
+            ]
+            for picked in itertools.product(*option_lists):
+                result.append(tuple(zip(choices, picked, strict=True)))
+    return result
+
+
+@dataclass(frozen=True)
+class Family:
+    """The choices of an exercise and a function computing outputs from chosen values.
+
+    ``choices_for(args)`` gives the choices that make sense for one input (axes depend
+    on its rank); global choices must come in the same order with the same options for
+    every input. ``compute(args, values, cache)`` returns a tuple of float64 arrays;
+    ``cache`` is a dict shared by all calls on the same input.
+    """
+
+    choices_for: Callable[[dict[str, Any]], tuple[Choice, ...]]
+    compute: Callable[[dict[str, Any], dict[str, Any], dict[Any, Any]], tuple[np.ndarray, ...]]
+    max_wrong: int = 2
+
+
+def axes_choice(ndim: int, name: str = "axes") -> Choice:
+    """The axes statistics average over: every axis but the last is correct.
+
+    The wrong options are every other non-empty subset of axes (per sample, per
+    position, over everything, ...).
+    """
+    correct = tuple(range(ndim - 1))
+    others = [
+        subset
+        for size in range(1, ndim + 1)
+        for subset in itertools.combinations(range(ndim), size)
+        if subset != correct
+    ]
+    options = (Option(correct),) + tuple(Option(s, "wrong-axis") for s in others)
+    return Choice(name, options, per_case=True)
+
+
+def safe_divide(numerator: np.ndarray, denominator: np.ndarray, how: str) -> Any:
+    """Divide, handling a zero denominator as ``how`` says: "guard" divides by 1 instead,
+    "zero" returns 0, "nan" leaves 0 / 0 = NaN (and x / 0 = inf)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if how == "nan":
+            return numerator / denominator
+        safe = np.where(denominator == 0, 1.0, denominator)
+        if how == "guard":
+            return numerator / safe
+        return np.where(denominator == 0, 0.0, numerator / safe)
+
+
+def moments(
+    x: np.ndarray, axes: tuple[int, ...], ddof: int, cache: dict[Any, Any] | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and variance over ``axes`` (keepdims, so they broadcast against ``x``)."""
+    key = ("moments", id(x), axes, ddof)
+    if cache is not None and key in cache:
+        return cache[key]
+    mean = x.mean(axis=axes, keepdims=True)
+    count = int(np.prod([x.shape[a] for a in axes]))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        var = ((x - mean) ** 2).sum(axis=axes, keepdims=True) / (count - ddof)
+    if cache is not None:
+        cache[key] = (mean, var)
+    return mean, var
+
+
+def denominator(var: np.ndarray, eps: float, how: str) -> np.ndarray:
+    """The normaliser under each placement of epsilon."""
+    root = np.sqrt(np.maximum(var, 0.0))
+    return {
+        "sqrt(var+eps)": np.sqrt(var + eps),
+        "sqrt(var)+eps": root + eps,
+        "sqrt(var)": root,
+        "var+eps": var + eps,
+        "var": var,
+    }[how]
+
+
+DENOMINATOR_CHOICE = Choice(
+    "denominator",
+    (
+        Option("sqrt(var+eps)"),
+        Option("sqrt(var)+eps", "eps-outside-sqrt"),
+        Option("sqrt(var)", "missing-eps"),
+        Option("var+eps", "std-for-var"),
+        Option("var", "std-for-var"),
+    ),
+)
+
+AFFINE_CHOICE = Choice(
+    "affine",
+    (
+        Option("gamma*x+beta"),
+        Option("beta*x+gamma", "swapped-gamma-beta"),
+        Option("x", "missing-scale-shift"),
+        Option("gamma*x", "missing-scale-shift"),
+        Option("x+beta", "missing-scale-shift"),
+    ),
+)
+
+CENTERING_CHOICE = Choice("centering", (Option(True), Option(False, "missing-centering")))
+
+DDOF_CHOICE = Choice("ddof", (Option(0), Option(1, "unbiased-variance")))
+
+
+def apply_affine(x_hat: np.ndarray, gamma: np.ndarray, beta: np.ndarray, how: str) -> np.ndarray:
+    return {
+        "gamma*x+beta": gamma * x_hat + beta,
+        "beta*x+gamma": beta * x_hat + gamma,
+        "x": x_hat,
+        "gamma*x": gamma * x_hat,
+        "x+beta": x_hat + beta,
+    }[how]
+
+
+def eps_choice(case_args: dict[str, Any], default: float = 1e-3) -> Choice:
+    """Which epsilon the implementation used: the given one, a fixed one, or a wrong default."""
+    if "eps" in case_args:
+        given = float(case_args["eps"])
+        fixed = [Option(default, "ignores-eps-argument")] if given != default else []
+        return Choice("eps", (Option(given), *fixed), per_case=True)
+    return Choice("eps", (Option(default), Option(1e-5, "wrong-eps-default")), per_case=True)

@@ -1,0 +1,709 @@
+"""Learner-style implementations for the grader's tests: correct ones in several styles,
+and wrong ones, each making a mistake from the catalogue.
+
+Written the way learners write them (loops, einsum, keepdims, float64, staged graphs),
+not the way bncourse.reference does.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+# ---------------------------------------------------------------------------
+# Correct implementations, several styles per exercise.
+# ---------------------------------------------------------------------------
+
+
+def min_max_where(x):
+    low, high = x.min(axis=0), x.max(axis=0)
+    spread = high - low
+    return np.where(spread > 0, (x - low) / np.where(spread > 0, spread, 1), 0.0)
+
+
+def min_max_loops(x):
+    out = np.zeros_like(x)
+    for j in range(x.shape[1]):
+        column = x[:, j]
+        low, high = min(column), max(column)
+        for i in range(x.shape[0]):
+            out[i, j] = 0.0 if high == low else (column[i] - low) / (high - low)
+    return out
+
+
+def min_max_sklearn(x):
+    from sklearn.preprocessing import MinMaxScaler
+
+    return MinMaxScaler().fit_transform(x)
+
+
+def min_max_nan_to_num(x):
+    with np.errstate(invalid="ignore"):
+        return np.nan_to_num((x - x.min(0)) / np.ptp(x, axis=0), nan=0.0).astype(np.float32)
+
+
+def standardize_vectorized(x):
+    mu, sigma = x.mean(axis=0), x.std(axis=0)
+    return (x - mu) / np.where(sigma == 0, 1.0, sigma)
+
+
+def standardize_loops(x):
+    out = np.empty(x.shape, dtype=np.float64)
+    rows, cols = x.shape
+    for j in range(cols):
+        mean = sum(float(v) for v in x[:, j]) / rows
+        var = sum((float(v) - mean) ** 2 for v in x[:, j]) / rows
+        for i in range(rows):
+            out[i, j] = 0.0 if var == 0 else (x[i, j] - mean) / var**0.5
+    return out
+
+
+def standardize_sklearn(x):
+    from sklearn.preprocessing import StandardScaler
+
+    return StandardScaler().fit_transform(x).astype(np.float32)
+
+
+def standardize_float64(x):
+    x64 = x.astype(np.float64)
+    centred = x64 - x64.mean(axis=0, keepdims=True)
+    sigma = np.sqrt((centred**2).mean(axis=0, keepdims=True))
+    sigma[sigma == 0] = 1.0
+    return (centred / sigma).astype(np.float32)
+
+
+def mean_axes(x):
+    return x.mean(axis=tuple(range(x.ndim - 1)))
+
+
+def mean_reshape(x):
+    return x.reshape(-1, x.shape[-1]).mean(axis=0)
+
+
+def mean_einsum(x):
+    flat = x.reshape(-1, x.shape[-1])
+    return np.einsum("ij->j", flat) / flat.shape[0]
+
+
+def mean_loops(x):
+    flat = x.reshape(-1, x.shape[-1])
+    return np.array([sum(flat[:, c]) / len(flat) for c in range(flat.shape[1])])
+
+
+def mean_keepdims(x):
+    return np.mean(x, axis=tuple(range(x.ndim - 1)), keepdims=True).reshape(-1)
+
+
+def mean_keepdims_unreshaped(x):
+    return np.mean(x, axis=tuple(range(x.ndim - 1)), keepdims=True)
+
+
+def variance_np(x):
+    return np.var(x, axis=tuple(range(x.ndim - 1)))
+
+
+def variance_moments(x):
+    axes = tuple(range(x.ndim - 1))
+    return (x**2).mean(axis=axes) - x.mean(axis=axes) ** 2
+
+
+def variance_loops(x):
+    flat = x.reshape(-1, x.shape[-1])
+    result = []
+    for c in range(flat.shape[1]):
+        mu = sum(flat[:, c]) / len(flat)
+        result.append(sum((v - mu) ** 2 for v in flat[:, c]) / len(flat))
+    return np.array(result, dtype=np.float32)
+
+
+def variance_float64_keepdims(x):
+    axes = tuple(range(x.ndim - 1))
+    x64 = x.astype(np.float64)
+    mu = x64.mean(axis=axes, keepdims=True)
+    return ((x64 - mu) ** 2).mean(axis=axes)
+
+
+def normalize_direct(x, mean, var, eps=1e-3):
+    return (x - mean) / np.sqrt(var + eps)
+
+
+def normalize_reshaped(x, mean, var, eps=1e-3):
+    shape = (1,) * (x.ndim - 1) + (-1,)
+    return (x - mean.reshape(shape)) / np.sqrt(var.reshape(shape) + eps)
+
+
+def normalize_loops(x, mean, var, eps=1e-3):
+    out = np.empty_like(x)
+    for c in range(x.shape[-1]):
+        out[..., c] = (x[..., c] - mean[c]) / (var[c] + eps) ** 0.5
+    return out
+
+
+def normalize_float64(x, mean, var, eps=1e-3):
+    inv_std = 1.0 / np.sqrt(var.astype(np.float64) + eps)
+    return ((x - mean) * inv_std).astype(np.float32)
+
+
+def scale_shift_direct(x_hat, gamma, beta):
+    return gamma * x_hat + beta
+
+
+def scale_shift_einsum(x_hat, gamma, beta):
+    flat = x_hat.reshape(-1, x_hat.shape[-1])
+    return (np.einsum("ij,j->ij", flat, gamma) + beta).reshape(x_hat.shape)
+
+
+def scale_shift_ufuncs(x_hat, gamma, beta):
+    return np.add(np.multiply(x_hat, gamma), beta)
+
+
+def forward_steps(x, gamma, beta, eps=1e-3):
+    axes = tuple(range(x.ndim - 1))
+    mu = x.mean(axis=axes)
+    var = ((x - mu) ** 2).mean(axis=axes)
+    x_hat = (x - mu) / np.sqrt(var + eps)
+    return gamma * x_hat + beta
+
+
+def forward_flatten(x, gamma, beta, eps=1e-3):
+    flat = x.reshape(-1, x.shape[-1])
+    mu, var = flat.mean(0), flat.var(0)
+    return (gamma * (flat - mu) / np.sqrt(var + eps) + beta).reshape(x.shape)
+
+
+def forward_float64(x, gamma, beta, eps=1e-3):
+    x64 = x.astype(np.float64)
+    axes = tuple(range(x.ndim - 1))
+    mu = x64.mean(axes, keepdims=True)
+    var = x64.var(axes, keepdims=True)
+    return (gamma * (x64 - mu) / np.sqrt(var + eps) + beta).astype(np.float32)
+
+
+def forward_loops(x, gamma, beta, eps=1e-3):
+    out = np.empty_like(x)
+    for c in range(x.shape[-1]):
+        channel = x[..., c]
+        mu = channel.mean()
+        var = ((channel - mu) ** 2).mean()
+        out[..., c] = gamma[c] * (channel - mu) / np.sqrt(var + eps) + beta[c]
+    return out
+
+
+def moving_formula(moving_mean, moving_var, batch_mean, batch_var, momentum=0.99):
+    new_mean = momentum * moving_mean + (1 - momentum) * batch_mean
+    new_var = momentum * moving_var + (1 - momentum) * batch_var
+    return new_mean, new_var
+
+
+def moving_lerp(moving_mean, moving_var, batch_mean, batch_var, momentum=0.99):
+    step = 1 - momentum
+    return moving_mean + step * (batch_mean - moving_mean), moving_var + step * (
+        batch_var - moving_var
+    )
+
+
+def moving_list(moving_mean, moving_var, batch_mean, batch_var, momentum=0.99):
+    pairs = [(moving_mean, batch_mean), (moving_var, batch_var)]
+    return [momentum * old + (1 - momentum) * new for old, new in pairs]
+
+
+def inference_direct(x, gamma, beta, moving_mean, moving_var, eps=1e-3):
+    return gamma * (x - moving_mean) / np.sqrt(moving_var + eps) + beta
+
+
+def inference_scale_offset(x, gamma, beta, moving_mean, moving_var, eps=1e-3):
+    scale = gamma / np.sqrt(moving_var + eps)
+    return x * scale + (beta - moving_mean * scale)
+
+
+def inference_loops(x, gamma, beta, moving_mean, moving_var, eps=1e-3):
+    out = np.zeros(x.shape, dtype=np.float64)
+    for c in range(x.shape[-1]):
+        out[..., c] = gamma[c] * (x[..., c] - moving_mean[c]) / np.sqrt(moving_var[c] + eps)
+        out[..., c] += beta[c]
+    return out
+
+
+def backward_staged(dout, x, gamma, eps=1e-3):
+    """Every node of the graph, one at a time (CS231n style)."""
+    axes = tuple(range(x.ndim - 1))
+    m = x.size // x.shape[-1]
+    mu = x.mean(axis=axes)
+    xmu = x - mu
+    var = (xmu**2).mean(axis=axes)
+    std = np.sqrt(var + eps)
+    inv = 1.0 / std
+    x_hat = xmu * inv
+    dbeta = dout.sum(axis=axes)
+    dgamma = (dout * x_hat).sum(axis=axes)
+    dx_hat = dout * gamma
+    dinv = (dx_hat * xmu).sum(axis=axes)
+    dxmu1 = dx_hat * inv
+    dstd = -dinv / std**2
+    dvar = 0.5 * dstd / std
+    dsq = dvar / m * np.ones_like(x)
+    dxmu2 = 2 * xmu * dsq
+    dx1 = dxmu1 + dxmu2
+    dmu = -dx1.sum(axis=axes)
+    dx2 = dmu / m * np.ones_like(x)
+    return dx1 + dx2, dgamma, dbeta
+
+
+def backward_compact(dout, x, gamma, eps=1e-3):
+    axes = tuple(range(x.ndim - 1))
+    m = x.size // x.shape[-1]
+    mu, var = x.mean(axes), x.var(axes)
+    x_hat = (x - mu) / np.sqrt(var + eps)
+    dbeta = dout.sum(axes)
+    dgamma = (dout * x_hat).sum(axes)
+    dx = gamma / (m * np.sqrt(var + eps)) * (m * dout - dbeta - x_hat * dgamma)
+    return dx, dgamma, dbeta
+
+
+def backward_flatten_float64(dout, x, gamma, eps=1e-3):
+    flat = x.reshape(-1, x.shape[-1]).astype(np.float64)
+    d = dout.reshape(flat.shape).astype(np.float64)
+    n = flat.shape[0]
+    x_hat = (flat - flat.mean(0)) / np.sqrt(flat.var(0) + eps)
+    dx_hat = d * gamma
+    dx = (n * dx_hat - dx_hat.sum(0) - x_hat * (dx_hat * x_hat).sum(0)) / (
+        n * np.sqrt(flat.var(0) + eps)
+    )
+    return dx.reshape(x.shape), (d * x_hat).sum(0), d.sum(0)
+
+
+def fold_vectorized(kernel, bias, gamma, beta, moving_mean, moving_var, eps=1e-3):
+    scale = gamma / np.sqrt(moving_var + eps)
+    bias = np.zeros_like(moving_mean) if bias is None else bias
+    return kernel * scale, (bias - moving_mean) * scale + beta
+
+
+def fold_loops(kernel, bias, gamma, beta, moving_mean, moving_var, eps=1e-3):
+    new_kernel = kernel.astype(np.float64).copy()
+    new_bias = np.zeros(kernel.shape[-1])
+    for c in range(kernel.shape[-1]):
+        s = gamma[c] / (moving_var[c] + eps) ** 0.5
+        new_kernel[..., c] *= s
+        b = 0.0 if bias is None else bias[c]
+        new_bias[c] = (b - moving_mean[c]) * s + beta[c]
+    return new_kernel, new_bias
+
+
+def fold_expanded(kernel, bias, gamma, beta, moving_mean, moving_var, eps=1e-3):
+    inv_std = 1 / np.sqrt(moving_var + eps)
+    b = 0 if bias is None else bias
+    return kernel * gamma * inv_std, gamma * b * inv_std - gamma * moving_mean * inv_std + beta
+
+
+CORRECT = {
+    "min_max_normalize": [min_max_where, min_max_loops, min_max_sklearn, min_max_nan_to_num],
+    "standardize": [
+        standardize_vectorized,
+        standardize_loops,
+        standardize_sklearn,
+        standardize_float64,
+    ],
+    "batch_mean": [mean_axes, mean_reshape, mean_einsum, mean_loops, mean_keepdims],
+    "batch_variance": [variance_np, variance_moments, variance_loops, variance_float64_keepdims],
+    "normalize": [normalize_direct, normalize_reshaped, normalize_loops, normalize_float64],
+    "scale_shift": [scale_shift_direct, scale_shift_einsum, scale_shift_ufuncs],
+    "batchnorm_forward": [forward_steps, forward_flatten, forward_float64, forward_loops],
+    "update_moving_stats": [moving_formula, moving_lerp, moving_list],
+    "batchnorm_inference": [inference_direct, inference_scale_offset, inference_loops],
+    "batchnorm_backward": [backward_staged, backward_compact, backward_flatten_float64],
+    "fold_batchnorm": [fold_vectorized, fold_loops, fold_expanded],
+}
+
+# ---------------------------------------------------------------------------
+# Wrong implementations: (exercise, function) pairs per diagnosis, at least two each.
+# ---------------------------------------------------------------------------
+
+
+def mean_axis0(x):
+    return x.mean(axis=0)  # per position for feature maps
+
+
+def variance_per_sample(x):
+    return x.var(axis=-1)
+
+
+def forward_per_sample(x, gamma, beta, eps=1e-3):
+    mu = x.mean(axis=-1, keepdims=True)
+    var = x.var(axis=-1, keepdims=True)
+    return gamma * (x - mu) / np.sqrt(var + eps) + beta
+
+
+def backward_dense_only(dout, x, gamma, eps=1e-3):
+    n = x.shape[0]
+    mu, var = x.mean(0), x.var(0)
+    x_hat = (x - mu) / np.sqrt(var + eps)
+    dbeta, dgamma = dout.sum(0), (dout * x_hat).sum(0)
+    return gamma / (n * np.sqrt(var + eps)) * (n * dout - dbeta - x_hat * dgamma), dgamma, dbeta
+
+
+def variance_ddof1(x):
+    return np.var(x, axis=tuple(range(x.ndim - 1)), ddof=1)
+
+
+def standardize_sample_std(x):
+    std = x.std(axis=0, ddof=1)
+    return (x - x.mean(0)) / np.where(std == 0, 1, std)
+
+
+def forward_unbiased_manual(x, gamma, beta, eps=1e-3):
+    axes = tuple(range(x.ndim - 1))
+    m = x.size // x.shape[-1]
+    mu = x.mean(axes)
+    var = ((x - mu) ** 2).sum(axes) / (m - 1)
+    return gamma * (x - mu) / np.sqrt(var + eps) + beta
+
+
+def normalize_eps_outside(x, mean, var, eps=1e-3):
+    return (x - mean) / (np.sqrt(var) + eps)
+
+
+def forward_eps_outside(x, gamma, beta, eps=1e-3):
+    axes = tuple(range(x.ndim - 1))
+    return gamma * (x - x.mean(axes)) / (x.std(axes) + eps) + beta
+
+
+def inference_eps_outside(x, gamma, beta, moving_mean, moving_var, eps=1e-3):
+    return gamma * (x - moving_mean) / (np.sqrt(moving_var) + eps) + beta
+
+
+def normalize_no_eps(x, mean, var, eps=1e-3):
+    return (x - mean) / np.sqrt(var)
+
+
+def forward_no_eps(x, gamma, beta, eps=1e-3):
+    axes = tuple(range(x.ndim - 1))
+    return gamma * (x - x.mean(axes)) / x.std(axes) + beta
+
+
+def normalize_by_variance(x, mean, var, eps=1e-3):
+    return (x - mean) / (var + eps)
+
+
+def forward_by_variance(x, gamma, beta, eps=1e-3):
+    axes = tuple(range(x.ndim - 1))
+    return gamma * (x - x.mean(axes)) / (x.var(axes) + eps) + beta
+
+
+def standardize_by_variance(x):
+    var = x.var(axis=0)
+    return (x - x.mean(axis=0)) / np.where(var == 0, 1, var)
+
+
+def scale_shift_swapped(x_hat, gamma, beta):
+    return beta * x_hat + gamma
+
+
+def forward_swapped(x, gamma, beta, eps=1e-3):
+    axes = tuple(range(x.ndim - 1))
+    return beta * (x - x.mean(axes)) / np.sqrt(x.var(axes) + eps) + gamma
+
+
+def scale_shift_identity(x_hat, gamma, beta):
+    return x_hat.copy()
+
+
+def scale_shift_gamma_only(x_hat, gamma, beta):
+    return gamma * x_hat
+
+
+def forward_no_affine(x, gamma, beta, eps=1e-3):
+    axes = tuple(range(x.ndim - 1))
+    return (x - x.mean(axes)) / np.sqrt(x.var(axes) + eps)
+
+
+def min_max_divide_by_max(x):
+    return x / x.max(axis=0)
+
+
+def min_max_shift_then_divide_by_max(x):
+    return (x - x.min(axis=0)) / x.max(axis=0)
+
+
+def moving_pytorch(moving_mean, moving_var, batch_mean, batch_var, momentum=0.99):
+    return (
+        (1 - momentum) * moving_mean + momentum * batch_mean,
+        (1 - momentum) * moving_var + momentum * batch_var,
+    )
+
+
+def moving_pytorch_lerp(moving_mean, moving_var, batch_mean, batch_var, momentum=0.99):
+    return (
+        moving_mean + momentum * (batch_mean - moving_mean),
+        moving_var + momentum * (batch_var - moving_var),
+    )
+
+
+def inference_batch_stats(x, gamma, beta, moving_mean, moving_var, eps=1e-3):
+    axes = tuple(range(x.ndim - 1))
+    return gamma * (x - x.mean(axes)) / np.sqrt(x.var(axes) + eps) + beta
+
+
+def inference_batch_stats_unbiased(x, gamma, beta, moving_mean, moving_var, eps=1e-3):
+    axes = tuple(range(x.ndim - 1))
+    var = x.var(axes, ddof=1)  # NaN for a batch of one
+    return gamma * (x - x.mean(axes)) / np.sqrt(var + eps) + beta
+
+
+def forward_in_place(x, gamma, beta, eps=1e-3):
+    axes = tuple(range(x.ndim - 1))
+    mu, var = x.mean(axes), x.var(axes)
+    x -= mu
+    x /= np.sqrt(var + eps)
+    x *= gamma
+    x += beta
+    return x
+
+
+def moving_in_place(moving_mean, moving_var, batch_mean, batch_var, momentum=0.99):
+    moving_mean *= momentum
+    moving_mean += (1 - momentum) * batch_mean
+    moving_var *= momentum
+    moving_var += (1 - momentum) * batch_var
+    return moving_mean, moving_var
+
+
+def scale_shift_in_place(x_hat, gamma, beta):
+    x_hat *= gamma
+    x_hat += beta
+    return x_hat
+
+
+def backward_no_paths(dout, x, gamma, eps=1e-3):
+    axes = tuple(range(x.ndim - 1))
+    mu, var = x.mean(axes), x.var(axes)
+    x_hat = (x - mu) / np.sqrt(var + eps)
+    return gamma * dout / np.sqrt(var + eps), (dout * x_hat).sum(axes), dout.sum(axes)
+
+
+def backward_no_variance_path(dout, x, gamma, eps=1e-3):
+    axes = tuple(range(x.ndim - 1))
+    mu, var = x.mean(axes), x.var(axes)
+    x_hat = (x - mu) / np.sqrt(var + eps)
+    dx = gamma / np.sqrt(var + eps) * (dout - dout.mean(axes))
+    return dx, (dout * x_hat).sum(axes), dout.sum(axes)
+
+
+def backward_no_mean_path(dout, x, gamma, eps=1e-3):
+    axes = tuple(range(x.ndim - 1))
+    mu, var = x.mean(axes), x.var(axes)
+    x_hat = (x - mu) / np.sqrt(var + eps)
+    dx = gamma / np.sqrt(var + eps) * (dout - x_hat * (dout * x_hat).mean(axes))
+    return dx, (dout * x_hat).sum(axes), dout.sum(axes)
+
+
+def min_max_unguarded(x):
+    return (x - x.min(axis=0)) / (x.max(axis=0) - x.min(axis=0))
+
+
+def standardize_unguarded(x):
+    return (x - x.mean(axis=0)) / x.std(axis=0)
+
+
+def variance_returns_std(x):
+    return np.std(x, axis=tuple(range(x.ndim - 1)))
+
+
+def variance_sqrt_of_mean_square(x):
+    axes = tuple(range(x.ndim - 1))
+    return np.sqrt(((x - x.mean(axes)) ** 2).mean(axes))
+
+
+def normalize_not_centred(x, mean, var, eps=1e-3):
+    return x / np.sqrt(var + eps)
+
+
+def standardize_not_centred(x):
+    std = x.std(axis=0)
+    return x / np.where(std == 0, 1, std)
+
+
+def normalize_recomputes(x, mean, var, eps=1e-3):
+    axes = tuple(range(x.ndim - 1))
+    return (x - x.mean(axes)) / np.sqrt(x.var(axes) + eps)
+
+
+def normalize_recomputes_loops(x, mean, var, eps=1e-3):
+    out = np.empty_like(x)
+    for c in range(x.shape[-1]):
+        channel = x[..., c]
+        out[..., c] = (channel - channel.mean()) / np.sqrt(channel.var() + eps)
+    return out
+
+
+def normalize_fixed_eps(x, mean, var, eps=1e-3):
+    return (x - mean) / np.sqrt(var + 1e-3)
+
+
+def forward_fixed_eps(x, gamma, beta, eps=1e-3):
+    axes = tuple(range(x.ndim - 1))
+    return gamma * (x - x.mean(axes)) / np.sqrt(x.var(axes) + 0.001) + beta
+
+
+def forward_pytorch_eps(x, gamma, beta, eps=1e-5):
+    axes = tuple(range(x.ndim - 1))
+    return gamma * (x - x.mean(axes)) / np.sqrt(x.var(axes) + eps) + beta
+
+
+def normalize_pytorch_eps(x, mean, var, eps=1e-5):
+    return (x - mean) / np.sqrt(var + eps)
+
+
+def moving_fixed_momentum(moving_mean, moving_var, batch_mean, batch_var, momentum=0.99):
+    return 0.99 * moving_mean + 0.01 * batch_mean, 0.99 * moving_var + 0.01 * batch_var
+
+
+def moving_fixed_momentum_lerp(moving_mean, moving_var, batch_mean, batch_var, momentum=0.99):
+    step = 0.01
+    return moving_mean + step * (batch_mean - moving_mean), moving_var + step * (
+        batch_var - moving_var
+    )
+
+
+def backward_dgamma_x(dout, x, gamma, eps=1e-3):
+    dx, _, dbeta = backward_compact(dout, x, gamma, eps)
+    return dx, (dout * x).sum(axis=tuple(range(x.ndim - 1))), dbeta
+
+
+def backward_dgamma_x_flat(dout, x, gamma, eps=1e-3):
+    dx, _, dbeta = backward_staged(dout, x, gamma, eps)
+    flat_x = x.reshape(-1, x.shape[-1])
+    return dx, np.einsum("ij,ij->j", dout.reshape(flat_x.shape), flat_x), dbeta
+
+
+def fold_forgets_mean(kernel, bias, gamma, beta, moving_mean, moving_var, eps=1e-3):
+    scale = gamma / np.sqrt(moving_var + eps)
+    b = 0 if bias is None else bias
+    return kernel * scale, b * scale + beta
+
+
+def fold_forgets_mean_loops(kernel, bias, gamma, beta, moving_mean, moving_var, eps=1e-3):
+    k, b = fold_loops(kernel, bias, gamma, beta, np.zeros_like(moving_mean), moving_var, eps)
+    return k, b
+
+
+def fold_unscaled_bias(kernel, bias, gamma, beta, moving_mean, moving_var, eps=1e-3):
+    scale = gamma / np.sqrt(moving_var + eps)
+    b = 0 if bias is None else bias
+    return kernel * scale, b - moving_mean + beta
+
+
+def fold_unscaled_bias_loops(kernel, bias, gamma, beta, moving_mean, moving_var, eps=1e-3):
+    new_kernel = kernel * (gamma / np.sqrt(moving_var + eps))
+    new_bias = beta - moving_mean
+    if bias is not None:
+        new_bias = new_bias + bias
+    return new_kernel, new_bias
+
+
+def fold_ignores_bias(kernel, bias, gamma, beta, moving_mean, moving_var, eps=1e-3):
+    scale = gamma / np.sqrt(moving_var + eps)
+    return kernel * scale, beta - moving_mean * scale
+
+
+def fold_ignores_bias_loops(kernel, bias, gamma, beta, moving_mean, moving_var, eps=1e-3):
+    return fold_loops(kernel, None, gamma, beta, moving_mean, moving_var, eps)
+
+
+WRONG = {
+    "wrong-axis": [
+        ("batch_mean", mean_axis0),
+        ("batch_variance", variance_per_sample),
+        ("batchnorm_forward", forward_per_sample),
+        ("batchnorm_backward", backward_dense_only),
+    ],
+    "unbiased-variance": [
+        ("batch_variance", variance_ddof1),
+        ("standardize", standardize_sample_std),
+        ("batchnorm_forward", forward_unbiased_manual),
+    ],
+    "eps-outside-sqrt": [
+        ("normalize", normalize_eps_outside),
+        ("batchnorm_forward", forward_eps_outside),
+        ("batchnorm_inference", inference_eps_outside),
+    ],
+    "missing-eps": [("normalize", normalize_no_eps), ("batchnorm_forward", forward_no_eps)],
+    "std-for-var": [
+        ("normalize", normalize_by_variance),
+        ("batchnorm_forward", forward_by_variance),
+        ("standardize", standardize_by_variance),
+    ],
+    "swapped-gamma-beta": [
+        ("scale_shift", scale_shift_swapped),
+        ("batchnorm_forward", forward_swapped),
+    ],
+    "missing-scale-shift": [
+        ("scale_shift", scale_shift_identity),
+        ("scale_shift", scale_shift_gamma_only),
+        ("batchnorm_forward", forward_no_affine),
+    ],
+    "minmax-divides-by-max": [
+        ("min_max_normalize", min_max_divide_by_max),
+        ("min_max_normalize", min_max_shift_then_divide_by_max),
+    ],
+    "momentum-reversed": [
+        ("update_moving_stats", moving_pytorch),
+        ("update_moving_stats", moving_pytorch_lerp),
+    ],
+    "batch-stats-at-inference": [
+        ("batchnorm_inference", inference_batch_stats),
+        ("batchnorm_inference", inference_batch_stats_unbiased),
+    ],
+    "mutates-input": [
+        ("batchnorm_forward", forward_in_place),
+        ("update_moving_stats", moving_in_place),
+        ("scale_shift", scale_shift_in_place),
+    ],
+    "backward-ignores-batch-stats": [
+        ("batchnorm_backward", backward_no_paths),
+        ("batchnorm_backward", backward_no_variance_path),
+        ("batchnorm_backward", backward_no_mean_path),
+    ],
+    "constant-feature": [
+        ("min_max_normalize", min_max_unguarded),
+        ("standardize", standardize_unguarded),
+    ],
+    "std-not-variance": [
+        ("batch_variance", variance_returns_std),
+        ("batch_variance", variance_sqrt_of_mean_square),
+    ],
+    "missing-centering": [
+        ("normalize", normalize_not_centred),
+        ("standardize", standardize_not_centred),
+    ],
+    "ignores-given-stats": [
+        ("normalize", normalize_recomputes),
+        ("normalize", normalize_recomputes_loops),
+    ],
+    "ignores-eps-argument": [
+        ("normalize", normalize_fixed_eps),
+        ("batchnorm_forward", forward_fixed_eps),
+    ],
+    "wrong-eps-default": [
+        ("batchnorm_forward", forward_pytorch_eps),
+        ("normalize", normalize_pytorch_eps),
+    ],
+    "ignores-momentum-argument": [
+        ("update_moving_stats", moving_fixed_momentum),
+        ("update_moving_stats", moving_fixed_momentum_lerp),
+    ],
+    "dgamma-uses-x": [
+        ("batchnorm_backward", backward_dgamma_x),
+        ("batchnorm_backward", backward_dgamma_x_flat),
+    ],
+    "fold-forgets-mean": [
+        ("fold_batchnorm", fold_forgets_mean),
+        ("fold_batchnorm", fold_forgets_mean_loops),
+    ],
+    "fold-bias-unscaled": [
+        ("fold_batchnorm", fold_unscaled_bias),
+        ("fold_batchnorm", fold_unscaled_bias_loops),
+    ],
+    "fold-ignores-bias": [
+        ("fold_batchnorm", fold_ignores_bias),
+        ("fold_batchnorm", fold_ignores_bias_loops),
+    ],
+}
