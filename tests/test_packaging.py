@@ -20,7 +20,9 @@ def modules_loaded_by(statement: str) -> set[str]:
 
 
 def test_numpy_parts_import_without_tensorflow_or_matplotlib():
-    loaded = modules_loaded_by("import bncourse, bncourse.reference, bncourse.grading, bncourse.data")
+    loaded = modules_loaded_by(
+        "import bncourse, bncourse.reference, bncourse.grading, bncourse.data"
+    )
     assert "numpy" in loaded
     assert not loaded & set(HEAVY), f"heavy modules imported eagerly: {loaded & set(HEAVY)}"
 
