@@ -18,19 +18,19 @@ lab: $(STAMP)  ## open the course in JupyterLab
 	$(BIN)/jupyter lab lessons/
 
 test: $(STAMP)  ## lint, then every test and every notebook (solutions and lessons)
-	$(BIN)/ruff check bncourse tests benchmarks
-	$(BIN)/ruff format --check bncourse tests benchmarks
+	$(BIN)/ruff check bncourse tests benchmarks conftest.py
+	$(BIN)/ruff format --check bncourse tests benchmarks conftest.py
 	$(BIN)/python -m pytest
 
 lessons: $(STAMP)  ## regenerate lessons/ from solutions/
 	$(BIN)/bncourse build
 
 lint: $(STAMP)
-	$(BIN)/ruff check bncourse tests benchmarks
+	$(BIN)/ruff check bncourse tests benchmarks conftest.py
 
 format: $(STAMP)
-	$(BIN)/ruff format bncourse tests benchmarks
-	$(BIN)/ruff check --fix bncourse tests benchmarks
+	$(BIN)/ruff format bncourse tests benchmarks conftest.py
+	$(BIN)/ruff check --fix bncourse tests benchmarks conftest.py
 
 bench: $(STAMP)  ## print the performance tables
 	$(BIN)/python benchmarks/reference_vs_keras.py

@@ -6,7 +6,10 @@ import html
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["CheckResult", "CaseReport", "gradescope_results"]
+__all__ = ["CheckResult", "CaseReport", "gradescope_results", "RESULT_MIMETYPE"]
+
+RESULT_MIMETYPE = "application/vnd.bncourse.result+json"
+"""Checks and quizzes also display as this JSON, which the notebook tests read."""
 
 _MARKS = {
     "passed": ("✔", "#2e7d32"),
@@ -83,6 +86,22 @@ class CheckResult:
             )
             + "</div>"
         )
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+        return {RESULT_MIMETYPE: self.to_payload()}
+
+    def to_payload(self) -> dict[str, Any]:
+        """A JSON summary: what the notebook tests read from a check's output."""
+        return {
+            "kind": "check",
+            "name": self.exercise,
+            "passed": self.passed,
+            "status": self.status,
+            "score": self.score,
+            "max_score": self.max_score,
+            "diagnosis": self.diagnosis,
+            "summary": self.summary,
+        }
 
     def to_gradescope(self, visibility: str = "visible") -> dict[str, Any]:
         """One entry of Gradescope's ``tests`` list."""

@@ -1,0 +1,36 @@
+"""The ``bncourse`` command: ``build``, ``quiz`` and ``grade`` subcommands."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+_COMMANDS = {
+    "build": ("bncourse.build", "generate lessons/ from solutions/"),
+    "quiz": ("bncourse.quiz_tools", "authors' quiz tools: hash an answer, validate the banks"),
+    "grade": ("bncourse.instructor", "grade submitted notebooks into a gradebook"),
+}
+
+
+def _usage() -> str:
+    lines = ["usage: bncourse <command> [options]", "", "commands:"]
+    lines += [f"  {name:<7} {help_text}" for name, (_, help_text) in _COMMANDS.items()]
+    lines.append("\nRun `bncourse <command> --help` for a command's options.")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if not args or args[0] in ("-h", "--help"):
+        print(_usage())
+        return 0 if args else 2
+    command, rest = args[0], args[1:]
+    if command not in _COMMANDS:
+        print(f"bncourse: unknown command {command!r}\n\n{_usage()}", file=sys.stderr)
+        return 2
+    module = importlib.import_module(_COMMANDS[command][0])
+    return int(module.main(rest) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
