@@ -189,11 +189,14 @@ def dumps(notebook: dict[str, Any]) -> str:
     return nbformat.writes(nbformat.from_dict(notebook)) + "\n"
 
 
-def build_all(solutions: Path, lessons: Path) -> list[Path]:
-    """Write ``lessons/NN_stem.ipynb`` for every solution; returns the files written."""
+def build_all(solutions: Path, lessons: Path, only: list[str] | None = None) -> list[Path]:
+    """Write ``lessons/NN_stem.ipynb`` for every solution (or those whose names start with
+    one of ``only``); returns the files written."""
     lessons.mkdir(parents=True, exist_ok=True)
     written = []
     for source in sorted(solutions.glob("[0-9][0-9]_*.ipynb")):
+        if only and not any(source.name.startswith(prefix) for prefix in only):
+            continue
         lesson = build_notebook(read_notebook(source), source.name)
         target = lessons / source.name
         target.write_text(dumps(lesson), encoding="utf-8")
@@ -221,6 +224,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="bncourse build", description="Generate lessons/ from solutions/."
     )
+    parser.add_argument(
+        "only", nargs="*", help="build only these notebooks (name prefixes, e.g. 03 or 03_the)"
+    )
     parser.add_argument("--solutions", type=Path, default=Path("solutions"))
     parser.add_argument("--lessons", type=Path, default=Path("lessons"))
     parser.add_argument(
@@ -236,11 +242,13 @@ def main(argv: list[str] | None = None) -> int:
                 print(problem)
             return 1 if problems else 0
         for solution in sorted(args.solutions.glob("[0-9][0-9]_*.ipynb")):
+            if args.only and not any(solution.name.startswith(p) for p in args.only):
+                continue
             notebook = read_notebook(solution)
             clean = dumps(normalized_solution(notebook))
             if solution.read_text(encoding="utf-8") != clean:
                 solution.write_text(clean, encoding="utf-8")  # strip outputs at the source
-        for path in build_all(args.solutions, args.lessons):
+        for path in build_all(args.solutions, args.lessons, args.only):
             print(f"wrote {path}")
     except BuildError as error:
         print(f"error: {error}")

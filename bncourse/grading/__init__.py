@@ -79,4 +79,5 @@ def check(
             ),
         )
     cases = exercise.cases()
-    return judge(exercise, cases, observe(exercise, fn, cases, timeout))
+    judge_with = exercise.custom_judge or judge
+    return judge_with(exercise, cases, observe(exercise, fn, cases, timeout))

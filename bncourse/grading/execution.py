@@ -33,8 +33,9 @@ class Returned:
     """A returned value reduced to data a grader can judge (and send between processes).
 
     ``kind`` is ``"array"`` (``array`` holds it, ``dtype`` its original dtype),
-    ``"sequence"`` (``items`` holds one ``Returned`` per element), ``"none"``, or
-    ``"other"`` (``type_name`` and ``text``, a short repr).
+    ``"sequence"`` (``items`` holds one ``Returned`` per element), ``"none"``,
+    ``"json"`` (``data`` holds JSON-compatible data an exercise's ``invoke`` produced, e.g.
+    a description of a Keras model), or ``"other"`` (``type_name`` and ``text``).
     """
 
     kind: str
@@ -44,6 +45,7 @@ class Returned:
     items: list[Returned] = field(default_factory=list)
     type_name: str = ""
     text: str = ""
+    data: Any = None
 
 
 @dataclass

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -56,11 +56,15 @@ class Exercise:
     make_cases: Callable[[np.random.Generator], list[Case]]
     family: Family | None = None
     max_score: float = 1.0
-    notes: dict[str, str] = field(default_factory=dict)
+    # Exercises whose outputs are not arrays (a Keras model, say) bring their own judge:
+    # judge(exercise, cases, observations) -> CheckResult, and an invoke that reduces the
+    # learner's return value to data (see Returned's "json" kind).
+    custom_judge: Callable[..., Any] | None = None
+    custom_invoke: Callable[[Callable[..., Any]], Callable[..., Any]] | None = None
 
     def invoke(self, fn: Callable[..., Any]) -> Callable[..., Any]:
         """What the check calls: the learner's function itself for array exercises."""
-        return fn
+        return fn if self.custom_invoke is None else self.custom_invoke(fn)
 
     def cases(self) -> list[Case]:
         return self.make_cases(np.random.default_rng(zlib.crc32(self.id.encode())))

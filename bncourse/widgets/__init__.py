@@ -1,0 +1,85 @@
+"""Interactive explorers for the lessons, built on one mechanism.
+
+An explorer is a drawing function (keyword arguments -> matplotlib Figure) plus
+ipywidgets controls. In JupyterLab the learner moves the controls and the figure redraws.
+Without a widget front end (nbval, nbconvert, a plain terminal) the same output carries a
+static PNG of the figure at the controls' starting values, so notebooks still run headless
+and exported notebooks still show something real.
+
+Lesson-specific explorers live in this package's submodules (one per topic); they all
+call ``explorer`` below. ipywidgets and matplotlib are imported on first use.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+from collections.abc import Callable
+from typing import Any
+
+__all__ = ["Explorer", "explorer", "figure_png"]
+
+
+def figure_png(figure: Any) -> bytes:
+    """A matplotlib figure as PNG bytes (the figure is closed afterwards)."""
+    import matplotlib.pyplot as plt
+
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    plt.close(figure)
+    return buffer.getvalue()
+
+
+class Explorer:
+    """The object a lesson displays: a widget with a static fallback."""
+
+    def __init__(
+        self,
+        draw: Callable[..., Any],
+        controls: dict[str, Any],
+        *,
+        title: str,
+        description: str = "",
+    ) -> None:
+        import ipywidgets as widgets
+
+        self.draw = draw
+        self.controls = controls
+        self.title = title
+        self.description = description
+        self.output = widgets.Output()
+        header = widgets.HTML(f"<b>{title}</b>" + (f"<br>{description}" if description else ""))
+        self.widget = widgets.VBox([header, widgets.HBox(list(controls.values())), self.output])
+        self.static_png = figure_png(self.draw(**self.values))
+        for control in controls.values():
+            control.observe(self._redraw, names="value")
+        self._redraw()
+
+    @property
+    def values(self) -> dict[str, Any]:
+        return {name: control.value for name, control in self.controls.items()}
+
+    def _redraw(self, change: Any = None) -> None:
+        from IPython.display import Image, display
+
+        with self.output:
+            self.output.clear_output(wait=True)
+            display(Image(figure_png(self.draw(**self.values))))
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+        bundle = dict(self.widget._repr_mimebundle_() or {})
+        bundle["image/png"] = base64.b64encode(self.static_png).decode("ascii")
+        settings = ", ".join(f"{name}={value!r}" for name, value in self.values.items())
+        bundle["text/plain"] = f"{self.title} (interactive in JupyterLab; shown at {settings})"
+        return bundle
+
+
+def explorer(
+    draw: Callable[..., Any],
+    controls: dict[str, Any],
+    *,
+    title: str,
+    description: str = "",
+) -> Explorer:
+    """Build an explorer: ``draw(**{name: control.value})`` must return a Figure."""
+    return Explorer(draw, controls, title=title, description=description)
