@@ -133,19 +133,20 @@ def _clean(cell: dict[str, Any]) -> dict[str, Any]:
     return cell
 
 
-def normalized_solution(notebook: dict[str, Any]) -> dict[str, Any]:
+def normalized_solution(notebook: dict[str, Any], name: str) -> dict[str, Any]:
     """The solution notebook as it is stored: no outputs, the generic kernelspec."""
     result = dict(notebook)
     result["cells"] = [_clean(cell) for cell in notebook["cells"]]
-    result["metadata"] = _metadata(notebook)
+    result["metadata"] = _metadata(notebook, name)
     return result
 
 
-def _metadata(notebook: dict[str, Any]) -> dict[str, Any]:
-    language = notebook.get("metadata", {}).get("language_info", {})
+def _metadata(notebook: dict[str, Any], name: str) -> dict[str, Any]:
+    """Generic kernelspec; the lesson's stem, which the instructor grader reads."""
     return {
+        "bncourse": {"lesson": Path(name).stem},
         "kernelspec": KERNELSPEC,
-        "language_info": {"name": "python", **{k: v for k, v in language.items() if k == "name"}},
+        "language_info": {"name": "python"},
     }
 
 
@@ -163,7 +164,7 @@ def build_notebook(notebook: dict[str, Any], name: str = "notebook") -> dict[str
         cells.append(cell)
     return {
         "cells": cells,
-        "metadata": _metadata(notebook),
+        "metadata": _metadata(notebook, name),
         "nbformat": 4,
         "nbformat_minor": notebook.get("nbformat_minor", 5),
     }
@@ -245,7 +246,7 @@ def main(argv: list[str] | None = None) -> int:
             if args.only and not any(solution.name.startswith(p) for p in args.only):
                 continue
             notebook = read_notebook(solution)
-            clean = dumps(normalized_solution(notebook))
+            clean = dumps(normalized_solution(notebook, solution.name))
             if solution.read_text(encoding="utf-8") != clean:
                 solution.write_text(clean, encoding="utf-8")  # strip outputs at the source
         for path in build_all(args.solutions, args.lessons, args.only):

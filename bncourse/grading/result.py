@@ -17,6 +17,7 @@ _MARKS = {
     "error": ("✘", "#c62828"),
     "timeout": ("✘", "#c62828"),
     "not-attempted": ("○", "#757575"),
+    "missing": ("✘", "#c62828"),
 }
 
 
@@ -56,6 +57,8 @@ class CheckResult:
         passed_cases = sum(case.passed for case in self.cases)
         if self.status == "not-attempted":
             what = "not attempted yet"
+        elif self.status == "missing":
+            what = "not graded"
         elif self.passed:
             what = f"passed all {len(self.cases)} tests"
         else:
