@@ -67,7 +67,10 @@ def test_broken_and_hostile_submissions_each_get_a_row_and_a_status(tmp_path):
         "not json.ipynb": "{this is not json",
         "wrong schema.ipynb": json.dumps({"cells": "nope", "nbformat": 4, "nbformat_minor": 5}),
         "empty.ipynb": notebook(),
-        "os exit.ipynb": notebook(SETUP, GOOD_MEAN + "\nimport os\nos._exit(3)"),
+        "os exit.ipynb": notebook(SETUP, GOOD_MEAN + "\nimport os\n_ = os._exit(3)"),
+        "os exit in check.ipynb": notebook(
+            SETUP, GOOD_MEAN, "import os\ndef batch_variance(x):\n    os._exit(3)"
+        ),
         "loops at top level.ipynb": notebook(
             SETUP, GOOD_MEAN + "\nwhile True:\n    pass", GOOD_VAR
         ),
@@ -75,7 +78,7 @@ def test_broken_and_hostile_submissions_each_get_a_row_and_a_status(tmp_path):
             SETUP, "def batch_mean(x):\n    while True:\n        pass", GOOD_VAR
         ),
         "sleeps.ipynb": notebook(SETUP, "import time\ndef batch_mean(x):\n    time.sleep(60)"),
-        "sys exit.ipynb": notebook(SETUP, GOOD_MEAN + "\nimport sys\nsys.exit(0)", GOOD_VAR),
+        "sys exit.ipynb": notebook(SETUP, GOOD_MEAN + "\nimport sys\n_ = sys.exit(0)", GOOD_VAR),
         "fails midway.ipynb": notebook(SETUP, GOOD_MEAN + "\nraise RuntimeError('oops')", GOOD_VAR),
         "garbage.ipynb": notebook(
             SETUP,
@@ -85,7 +88,8 @@ def test_broken_and_hostile_submissions_each_get_a_row_and_a_status(tmp_path):
         "memory hog.ipynb": notebook(SETUP, GOOD_MEAN + "\nhog = bytearray(3 * 1024**3)"),
         "prints a lot.ipynb": notebook(
             SETUP,
-            GOOD_MEAN + "\nprint('x' * 50_000_000)\nimport os\nos.write(1, b'y' * 20_000_000)",
+            GOOD_MEAN
+            + "\n_ = print('x' * 50_000_000)\nimport os\n_ = os.write(1, b'y' * 20_000_000)",
         ),
         "日本語 name with spaces.ipynb": notebook(SETUP, GOOD_MEAN),
     }
@@ -96,6 +100,12 @@ def test_broken_and_hostile_submissions_each_get_a_row_and_a_status(tmp_path):
     assert status["wrong schema.ipynb"] == "unreadable"
     assert status["empty.ipynb"] == "empty"
     assert status["os exit.ipynb"] == "crashed"
+    assert status["os exit in check.ipynb"] == "crashed"
+    assert rows["os exit in check.ipynb"]["batch_mean"] == "1"  # graded before the crash
+    assert (
+        "while checking batch_variance"
+        in results_json(tmp_path, "os exit in check.ipynb")["output"]
+    )
     assert status["memory hog.ipynb"] == "memory"
     for name in ("loops at top level.ipynb", "sys exit.ipynb", "fails midway.ipynb"):
         assert status[name] == "ok", name

@@ -16,10 +16,12 @@ import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from bncourse.instructor.grader import SubmissionResult, grade_submission, read_submission
-from bncourse.instructor.report import summary, write_reports
 from bncourse.instructor.sandbox import Limits, bubblewrap_available
+
+if TYPE_CHECKING:  # the worker imports this package: keep its import light
+    from bncourse.instructor.grader import SubmissionResult
 
 __all__ = ["main", "grade_paths", "collect_submissions"]
 
@@ -56,6 +58,9 @@ def grade_paths(
     progress: bool = False,
 ) -> list[SubmissionResult]:
     """Grade every submission and write the reports; returns the results in input order."""
+    from bncourse.instructor.grader import grade_submission, read_submission
+    from bncourse.instructor.report import write_reports
+
     use_bwrap = {"auto": bubblewrap_available(), "bwrap": True, "none": False}[sandbox]
     limits = Limits(seconds=timeout, memory_mb=memory_mb)
     submissions = collect_submissions(paths)
@@ -141,6 +146,8 @@ def main(argv: list[str] | None = None) -> int:
             "processes with limits, but with network access and write access to your files.",
             file=sys.stderr,
         )
+    from bncourse.instructor.report import summary
+
     start = time.monotonic()
     results = grade_paths(
         args.paths,
