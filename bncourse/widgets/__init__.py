@@ -53,18 +53,21 @@ class Explorer:
         self.static_png = figure_png(self.draw(**self.values))
         for control in controls.values():
             control.observe(self._redraw, names="value")
-        self._redraw()
+        self._show(self.static_png)  # the first view is the static figure: drawn once
 
     @property
     def values(self) -> dict[str, Any]:
         return {name: control.value for name, control in self.controls.items()}
 
     def _redraw(self, change: Any = None) -> None:
+        self._show(figure_png(self.draw(**self.values)))
+
+    def _show(self, png: bytes) -> None:
         from IPython.display import Image, display
 
         with self.output:
             self.output.clear_output(wait=True)
-            display(Image(figure_png(self.draw(**self.values))))
+            display(Image(png))
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
         bundle = dict(self.widget._repr_mimebundle_() or {})

@@ -1,0 +1,313 @@
+"""Gradient descent on a linear least-squares loss: lesson 01's experiments.
+
+The loss of a linear model ``x @ w + b`` under the mean squared error is a quadratic
+bowl in the parameters. Its shape, and with it how fast gradient descent finds the bottom,
+depends only on the features' second moments, which is why rescaling the inputs matters.
+
+Everything here works on the *whole* data set (full-batch gradient descent) and in
+float64, so that the measured numbers are those of gradient descent itself and not of
+sampling noise or rounding. Parameters are ``theta = (w_1, ..., w_k[, b])``: the weights,
+then the intercept when the model has one. Functions accept a stack of parameter vectors
+(``theta`` of shape ``(..., p)``), so a whole grid of learning rates or a contour grid
+is evaluated in one call.
+
+matplotlib is imported only by ``plot_descent``, when it is called.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "QuadraticLoss",
+    "Descent",
+    "gradient_descent",
+    "steps_to_reach",
+    "largest_stable_rate",
+    "plot_descent",
+]
+
+
+def _float_array(value: Any, name: str) -> np.ndarray:
+    try:
+        array = np.asarray(value)
+    except (TypeError, ValueError) as error:
+        raise TypeError(f"{name} must be a numeric array; got {type(value).__name__}") from error
+    if array.dtype.kind not in "fiu":
+        raise TypeError(f"{name} must hold real numbers; got an array of dtype {array.dtype}")
+    array = array.astype(np.float64)
+    if not np.all(np.isfinite(array)):
+        raise ValueError(f"{name} contains NaN or infinite values")
+    return array
+
+
+def _positive_number(value: Any, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name} must be a number; got {type(value).__name__}")
+    if not np.isfinite(value) or value <= 0:
+        raise ValueError(f"{name} must be a finite number > 0; got {value}")
+    return float(value)
+
+
+def _positive_int(value: Any, name: str, least: int = 1) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be an int; got {type(value).__name__}")
+    if value < least:
+        raise ValueError(f"{name} must be >= {least}; got {value}")
+    return int(value)
+
+
+@dataclass(frozen=True)
+class QuadraticLoss:
+    """``L(theta) = 1/2 * mean((x @ w + b - y)**2)``, stored through its moments.
+
+    Expanding the square gives ``L = 1/2 theta' H theta - c' theta + 1/2 mean(y**2)``
+    with ``H = X'X / n`` (``X`` is ``x`` with a column of ones appended when the model has
+    an intercept) and ``c = X'y / n``. ``H`` is also the Hessian: the curvature of the bowl.
+    Build one with ``QuadraticLoss.from_data``.
+    """
+
+    hessian: np.ndarray
+    moment: np.ndarray
+    mean_square_target: float
+    fit_intercept: bool
+
+    @classmethod
+    def from_data(cls, x: Any, y: Any, *, fit_intercept: bool = True) -> QuadraticLoss:
+        """The loss of a linear model on ``x`` (``(samples, features)``) and targets ``y``."""
+        x = _float_array(x, "x")
+        y = _float_array(y, "y")
+        if x.ndim != 2 or x.shape[0] == 0:
+            raise ValueError(f"x must have shape (samples, features); got shape {x.shape}")
+        if y.shape != (x.shape[0],):
+            raise ValueError(
+                f"y must have shape ({x.shape[0]},), one target per row of x; got {y.shape}"
+            )
+        if not isinstance(fit_intercept, bool):
+            raise TypeError(f"fit_intercept must be True or False; got {fit_intercept!r}")
+        design = np.column_stack([x, np.ones(len(x))]) if fit_intercept else x
+        n = len(x)
+        return cls(design.T @ design / n, design.T @ y / n, float(np.mean(y**2)), fit_intercept)
+
+    @property
+    def n_parameters(self) -> int:
+        return len(self.moment)
+
+    def _theta(self, theta: Any) -> np.ndarray:
+        theta = np.asarray(theta, dtype=np.float64)
+        if theta.shape[-1:] != (self.n_parameters,):
+            raise ValueError(
+                f"theta must have shape (..., {self.n_parameters}) (the weights"
+                f"{', then the intercept' if self.fit_intercept else ''}); got {theta.shape}"
+            )
+        return theta
+
+    def __call__(self, theta: Any) -> np.ndarray:
+        """The loss at ``theta`` (shape ``(..., p)``); returns shape ``(...)``."""
+        theta = self._theta(theta)
+        quadratic = np.sum((theta @ self.hessian) * theta, axis=-1)
+        return 0.5 * quadratic - theta @ self.moment + 0.5 * self.mean_square_target
+
+    def gradient(self, theta: Any) -> np.ndarray:
+        """``H theta - c``, the gradient at ``theta`` (same shape as ``theta``)."""
+        return self._theta(theta) @ self.hessian - self.moment
+
+    def minimizer(self) -> np.ndarray:
+        """The parameters at the bottom of the bowl (the least-squares solution)."""
+        return np.linalg.solve(self.hessian, self.moment)
+
+    def minimum(self) -> float:
+        """The smallest loss any parameters reach."""
+        return float(self(self.minimizer()))
+
+    def curvatures(self) -> np.ndarray:
+        """The Hessian's eigenvalues, smallest first: the bowl's curvature along its axes."""
+        return np.linalg.eigvalsh(self.hessian)
+
+    def condition_number(self) -> float:
+        """Largest over smallest curvature: 1 for a round bowl, large for a narrow valley."""
+        curvatures = self.curvatures()
+        return float(curvatures[-1] / curvatures[0])
+
+    def stability_limit(self) -> float:
+        """``2 / largest curvature``: gradient descent diverges above this learning rate.
+
+        Along an eigenvector with curvature ``lam`` the distance to the minimum is
+        multiplied by ``1 - lr * lam`` at every step, which grows when ``lr > 2 / lam``.
+        """
+        return float(2.0 / self.curvatures()[-1])
+
+    def predicted_losses(self, learning_rate: float, steps: int, start: Any = None) -> np.ndarray:
+        """The loss after 0, 1, ..., ``steps`` steps, from the eigen-decomposition alone.
+
+        Gradient descent on a quadratic can be solved exactly: the component of
+        ``theta - theta*`` along eigenvector ``i`` is multiplied by ``(1 - lr * lam_i)``
+        per step, so ``L_t - L* = 1/2 * sum_i lam_i * (1 - lr * lam_i)**(2t) * e_i**2``.
+        """
+        rate = _positive_number(learning_rate, "learning_rate")
+        steps = _positive_int(steps, "steps", least=0)
+        start = np.zeros(self.n_parameters) if start is None else self._theta(start)
+        curvatures, vectors = np.linalg.eigh(self.hessian)
+        error = vectors.T @ (start - self.minimizer())
+        t = np.arange(steps + 1)[:, np.newaxis]
+        with np.errstate(over="ignore"):
+            factors = (1.0 - rate * curvatures) ** (2 * t)
+        return self.minimum() + 0.5 * (factors * curvatures * error**2).sum(axis=1)
+
+    def predicted_steps_to_reach(
+        self, learning_rate: float, target: float, start: Any = None, max_steps: int = 10**8
+    ) -> int | None:
+        """The first step whose predicted loss is <= ``target`` (``None`` if none up to
+        ``max_steps``). Exact for a stable learning rate, where the loss never increases."""
+        rate = _positive_number(learning_rate, "learning_rate")
+        max_steps = _positive_int(max_steps, "max_steps", least=0)
+        start = np.zeros(self.n_parameters) if start is None else self._theta(start)
+        curvatures, vectors = np.linalg.eigh(self.hessian)
+        error = vectors.T @ (start - self.minimizer())
+        floor = self.minimum()
+
+        def loss_at(step: int) -> float:
+            factors = (1.0 - rate * curvatures) ** (2 * step)
+            return floor + 0.5 * float((factors * curvatures * error**2).sum())
+
+        if loss_at(max_steps) > target:
+            return None
+        low, high = 0, max_steps
+        while low < high:  # bisection on a non-increasing sequence
+            middle = (low + high) // 2
+            if loss_at(middle) <= target:
+                high = middle
+            else:
+                low = middle + 1
+        return low
+
+
+@dataclass(frozen=True)
+class Descent:
+    """What ``gradient_descent`` recorded, one column per learning rate.
+
+    ``losses[t, j]`` is the loss after ``t`` steps at ``learning_rates[j]`` (``inf`` once a
+    run has diverged); ``path[t, j]`` the parameters then (``None`` unless recorded).
+    """
+
+    learning_rates: np.ndarray
+    losses: np.ndarray
+    path: np.ndarray | None
+
+    @property
+    def diverged(self) -> np.ndarray:
+        """True for the runs whose loss ended above where it started (or overflowed)."""
+        final = self.losses[-1]
+        return ~np.isfinite(final) | (final > self.losses[0])
+
+
+def gradient_descent(
+    loss: QuadraticLoss,
+    learning_rates: Any,
+    steps: int,
+    *,
+    start: Any = None,
+    record_path: bool = True,
+) -> Descent:
+    """Run ``theta <- theta - lr * gradient(theta)`` for every learning rate at once.
+
+    ``learning_rates``: one number or a 1-D array; ``start`` defaults to all zeros. A run
+    whose loss overflows is stopped and reported as ``inf`` from then on.
+    """
+    if not isinstance(loss, QuadraticLoss):
+        raise TypeError(f"loss must be a QuadraticLoss; got {type(loss).__name__}")
+    rates = _float_array(learning_rates, "learning_rates")
+    if rates.ndim > 1 or np.any(rates <= 0):
+        raise ValueError("learning_rates must be one positive number or a 1-D array of them")
+    rates = np.atleast_1d(rates)
+    steps = _positive_int(steps, "steps", least=0)
+    start = np.zeros(loss.n_parameters) if start is None else loss._theta(start)
+    theta = np.broadcast_to(start, (len(rates), loss.n_parameters)).copy()
+    losses = np.empty((steps + 1, len(rates)))
+    path = np.empty((steps + 1, len(rates), loss.n_parameters)) if record_path else None
+    alive = np.ones(len(rates), dtype=bool)
+    step_sizes = rates[:, np.newaxis]
+    with np.errstate(over="ignore", invalid="ignore"):
+        for step in range(steps + 1):
+            current = loss(theta)
+            alive &= np.isfinite(current) & (np.abs(theta).max(axis=1) < 1e150)
+            losses[step] = np.where(alive, current, np.inf)
+            if path is not None:
+                path[step] = np.where(alive[:, np.newaxis], theta, np.nan)
+            if step < steps:
+                theta = np.where(
+                    alive[:, np.newaxis], theta - step_sizes * loss.gradient(theta), 0.0
+                )
+    return Descent(rates, losses, path)
+
+
+def steps_to_reach(descent: Descent, target: float) -> np.ndarray:
+    """For each learning rate, the first step whose loss is <= ``target``; -1 if none."""
+    if not isinstance(descent, Descent):
+        raise TypeError(f"descent must be a Descent; got {type(descent).__name__}")
+    reached = descent.losses <= target
+    return np.where(reached.any(axis=0), reached.argmax(axis=0), -1)
+
+
+def largest_stable_rate(descent: Descent) -> float:
+    """The largest learning rate in ``descent`` whose run did not diverge (NaN if none)."""
+    stable = descent.learning_rates[~descent.diverged]
+    return float(stable.max()) if stable.size else float("nan")
+
+
+def plot_descent(
+    ax: Any,
+    loss: QuadraticLoss,
+    path: Any,
+    *,
+    names: tuple[str, str] = ("$w_1$", "$w_2$"),
+    label: str = "gradient descent",
+    color: str | None = None,
+    margin: float = 0.25,
+) -> None:
+    """Contours of a two-parameter loss, with a descent path drawn over them.
+
+    The view is a square around the path and the minimum, with equal scales on both
+    axes: gradient descent measures distance in parameter space that way, so a round
+    bowl looks round and a narrow valley narrow. Contour levels are spaced evenly in
+    log(loss - minimum), so both show.
+    """
+    if loss.n_parameters != 2:
+        raise ValueError(
+            f"plot_descent draws two-parameter losses; this one has {loss.n_parameters}"
+        )
+    from bncourse import plotting
+
+    path = np.asarray(path, dtype=np.float64)
+    best = loss.minimizer()
+    finite = path[np.all(np.isfinite(path), axis=1)]
+    points = np.vstack([finite, best[np.newaxis]])
+    centre = (points.min(axis=0) + points.max(axis=0)) / 2
+    half = (1 + margin) * max(float((points.max(axis=0) - points.min(axis=0)).max()) / 2, 1e-9)
+    low, high = centre - half, centre + half  # a square view: equal scales on both axes
+    grid_1, grid_2 = np.meshgrid(
+        np.linspace(low[0], high[0], 160), np.linspace(low[1], high[1], 160)
+    )
+    excess = loss(np.stack([grid_1, grid_2], axis=-1)) - loss.minimum()
+    excess = np.maximum(excess, 1e-12 * max(1.0, float(excess.max())))
+    levels = np.geomspace(max(excess.min() * 2, excess.max() * 1e-6), excess.max(), 14)
+    ax.contour(grid_1, grid_2, excess, levels=levels, cmap="viridis", linewidths=0.8)
+    color = color or plotting.COLORS["without_bn"]
+    ax.plot(finite[:, 0], finite[:, 1], "-o", color=color, markersize=2.5, linewidth=1, label=label)
+    ax.plot(
+        *best,
+        marker="*",
+        markersize=13,
+        color=plotting.COLORS["highlight"],
+        markeredgecolor="black",
+        linestyle="none",
+        label="minimum",
+    )
+    ax.set_xlim(low[0], high[0])
+    ax.set_ylim(low[1], high[1])
+    ax.set_aspect("equal")
+    ax.set_xlabel(names[0])
+    ax.set_ylabel(names[1])
