@@ -11,11 +11,13 @@ from __future__ import annotations
 import contextlib
 import io
 import signal
+import sysconfig
 import threading
 import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -136,10 +138,30 @@ def _changed(args: dict[str, Any], before: dict[str, np.ndarray]) -> list[str]:
     return changed
 
 
+_LIBRARY_DIRS = tuple(
+    str(Path(path).resolve())
+    for path in {
+        Path(__file__).resolve().parents[1],  # the bncourse package
+        sysconfig.get_paths()["stdlib"],
+        sysconfig.get_paths()["purelib"],
+        sysconfig.get_paths()["platlib"],
+    }
+)
+
+
+def _is_library(filename: str) -> bool:
+    """Frames in bncourse, the standard library or installed packages are not the learner's."""
+    try:
+        resolved = str(Path(filename).resolve())
+    except (OSError, ValueError):
+        return False
+    return resolved.startswith(_LIBRARY_DIRS)
+
+
 def _error_text(error: BaseException, function_name: str) -> str:
     message = f"{type(error).__name__}: {error}".strip().rstrip(":")
     frames = traceback.extract_tb(error.__traceback__)
-    learner = [f for f in frames if "bncourse" not in f.filename.replace("\\", "/")]
+    learner = [f for f in frames if not _is_library(f.filename)]
     if learner:
         frame = learner[-1]
         where = frame.name if frame.name != "<module>" else function_name
