@@ -44,6 +44,7 @@ __all__ = [
     "fold_batchnorm",
     "layer_norm",
     "group_norm",
+    "identity_params",
 ]
 
 DEFAULT_EPSILON = 1e-3
@@ -500,3 +501,23 @@ class BatchNorm:
     def parameter_count(self) -> dict[str, int]:
         """Trainable (gamma, beta) and non-trainable (moving mean, variance) numbers."""
         return {"trainable": 2 * self.features, "non_trainable": 2 * self.features}
+
+
+# ---------------------------------------------------------------------------
+# Lesson 3: the gamma and beta that undo the normalisation.
+# ---------------------------------------------------------------------------
+
+
+def identity_params(x: Any, eps: float = DEFAULT_EPSILON) -> tuple[np.ndarray, np.ndarray]:
+    """Return ``(gamma, beta)`` for which training-mode BN gives back ``x`` itself.
+
+    One gamma and one beta per feature (shape ``(C,)`` each), chosen so that
+    ``batchnorm_forward(x, gamma, beta, eps)`` equals ``x`` (Ioffe & Szegedy 2015, Section 3,
+    make this point without epsilon).
+    """
+    x = _batch(x)
+    eps = _non_negative_number(eps, "eps")
+    axes = _reduction_axes(x)
+    mu = x.mean(axis=axes)
+    var = ((x - mu) ** 2).mean(axis=axes)
+    return _f32(np.sqrt(var + eps)), _f32(mu)

@@ -8,6 +8,7 @@ not the way bncourse.reference does.
 from __future__ import annotations
 
 import numpy as np
+import sklearn.preprocessing  # noqa: F401 - imported up front, not inside a timed check
 
 # ---------------------------------------------------------------------------
 # Correct implementations, several styles per exercise.
@@ -294,6 +295,8 @@ def fold_expanded(kernel, bias, gamma, beta, moving_mean, moving_var, eps=1e-3):
     return kernel * gamma * inv_std, gamma * b * inv_std - gamma * moving_mean * inv_std + beta
 
 
+from .test_grading_identity import CORRECT as IDENTITY_CORRECT  # noqa: E402
+
 CORRECT = {
     "min_max_normalize": [min_max_where, min_max_loops, min_max_sklearn, min_max_nan_to_num],
     "standardize": [
@@ -311,6 +314,7 @@ CORRECT = {
     "batchnorm_inference": [inference_direct, inference_scale_offset, inference_loops],
     "batchnorm_backward": [backward_staged, backward_compact, backward_flatten_float64],
     "fold_batchnorm": [fold_vectorized, fold_loops, fold_expanded],
+    "identity_params": IDENTITY_CORRECT,
 }
 
 # ---------------------------------------------------------------------------

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from bncourse.grading.catalogue import Diagnosis
 from bncourse.grading.families import (
     AFFINE_CHOICE,
     CENTERING_CHOICE,
@@ -60,6 +61,8 @@ class Exercise:
     # judge(exercise, cases, observations) -> CheckResult, and an invoke that reduces the
     # learner's return value to data (see Returned's "json" kind).
     custom_judge: Callable[..., Any] | None = None
+    # How this exercise words a diagnosis when the catalogue's general text would not fit.
+    wording: dict[str, Diagnosis] = field(default_factory=dict)
     custom_invoke: Callable[[Callable[..., Any]], Callable[..., Any]] | None = None
 
     def invoke(self, fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -571,6 +574,78 @@ FOLD = Family(
 
 
 # ---------------------------------------------------------------------------
+# Lesson 3: the gamma and beta that give back the input (identity_params).
+# ---------------------------------------------------------------------------
+
+
+def _identity_cases(rng: np.random.Generator) -> list[Case]:
+    cases = _batch_cases(rng)
+    x = _features(rng, (3, 2, 4, 5))
+    cases.append(
+        Case("a (3, 2, 4, 5) feature-map batch with eps=0.1", {"x": x, "eps": 0.1}, "conv")
+    )
+    return cases
+
+
+def _identity(args: dict, values: dict, cache: dict) -> tuple[np.ndarray, ...]:
+    x, axes = _f64(args["x"]), values["axes"]
+    mean, var = moments(x, axes, values["ddof"], cache)
+    gamma = _squeezed(denominator(var, values["eps"], values["denominator"]), axes)
+    beta = _squeezed(mean, axes)
+    return (gamma, beta) if values["order"] == "gamma, beta" else (beta, gamma)
+
+
+IDENTITY = Family(
+    choices_for=lambda args: (
+        DDOF_CHOICE,
+        DENOMINATOR_CHOICE,
+        Choice("order", (Option("gamma, beta"), Option("beta, gamma", "swapped-gamma-beta"))),
+        axes_choice(np.ndim(args["x"])),
+        eps_choice(args),
+    ),
+    compute=_identity,
+)
+
+# The catalogue explains these mistakes as they look inside the forward pass; here the
+# learner returns gamma and beta, so the feedback says what went wrong with those.
+_IDENTITY_WORDING = {
+    "swapped-gamma-beta": Diagnosis(
+        "swapped-gamma-beta",
+        "gamma and beta are swapped",
+        "Your function returns the mean first and the standard deviation second. BN ends "
+        "with gamma * x_hat + beta: gamma multiplies, so it must undo the division by "
+        "sqrt(var + eps); beta is added, so it must put the mean back.",
+        "Return (gamma, beta) in that order: the scale first, then the shift.",
+    ),
+    "std-for-var": Diagnosis(
+        "std-for-var",
+        "gamma is built from the variance, not the standard deviation",
+        "Step 3 divides x - mean by sqrt(var + eps), so the gamma that undoes it is that "
+        "square root. If gamma = var + eps, BN returns mean + sqrt(var + eps) * (x - mean): "
+        "every deviation from the mean is stretched or shrunk, and only a feature with "
+        "var + eps = 1 comes back unchanged.",
+        "gamma needs a square root.",
+    ),
+    "eps-outside-sqrt": Diagnosis(
+        "eps-outside-sqrt",
+        "epsilon is added outside the square root",
+        "Your gamma is sqrt(var) + eps, but step 3 divides by sqrt(var + eps). The two agree "
+        "when the variance is large and differ a lot when it is small, so a feature with a "
+        "tiny variance does not come back.",
+        "Put epsilon where step 3 puts it: inside the square root.",
+    ),
+    "missing-eps": Diagnosis(
+        "missing-eps",
+        "gamma leaves out epsilon",
+        "Step 3 divides by sqrt(var + eps), not by sqrt(var), so gamma = sqrt(var) undoes "
+        "it only approximately: a feature whose variance is near or below epsilon comes "
+        "back shrunk towards its mean.",
+        "Use the eps argument, inside the square root.",
+    ),
+}
+
+
+# ---------------------------------------------------------------------------
 # The registry.
 # ---------------------------------------------------------------------------
 
@@ -641,6 +716,15 @@ _ARRAY_EXERCISES = [
         _fold_cases,
         FOLD,
     ),
+    Exercise(
+        "identity_params",
+        _L3,
+        "identity_params(x, eps=1e-3)",
+        ("gamma", "beta"),
+        _identity_cases,
+        IDENTITY,
+        wording=_IDENTITY_WORDING,
+    ),
 ]
 
 
@@ -649,3 +733,8 @@ def array_exercises() -> dict[str, Exercise]:
 
 
 EXERCISES: dict[str, Exercise] = array_exercises()
+
+# Exercises that bring their own invoke and judge (their module imports Exercise from here).
+from bncourse.grading.models import MODEL_EXERCISES  # noqa: E402
+
+EXERCISES.update({exercise.id: exercise for exercise in MODEL_EXERCISES})

@@ -371,7 +371,7 @@ def judge(exercise: Exercise, cases: list[Case], observations: list[Observation]
                 "convolution feature maps (batch, height, width, channels)."
             )
         for diagnosis in diagnoses:
-            entry = DIAGNOSES[diagnosis]
+            entry = exercise.wording.get(diagnosis, DIAGNOSES[diagnosis])
             lines.append(f"Mistake: {entry.title}. {entry.explanation}")
             if diagnosis == "mutates-input":
                 lines.append(f"It changed: {', '.join(sorted(mutated))}.")

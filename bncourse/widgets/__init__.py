@@ -63,11 +63,13 @@ class Explorer:
         self._show(figure_png(self.draw(**self.values)))
 
     def _show(self, png: bytes) -> None:
-        from IPython.display import Image, display
-
-        with self.output:
-            self.output.clear_output(wait=True)
-            display(Image(png))
+        # Set the Output widget's contents directly rather than display() inside
+        # `with self.output:`, so no display messages are routed through the kernel while
+        # a cell runs (headless runners such as nbclient have been seen to stall on them).
+        image = base64.b64encode(png).decode("ascii")
+        self.output.outputs = (
+            {"output_type": "display_data", "data": {"image/png": image}, "metadata": {}},
+        )
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
         bundle = dict(self.widget._repr_mimebundle_() or {})
