@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from bncourse import reference as ref
+from bncourse.validation import float64_array
 
 __all__ = [
     "ACTIVATIONS",
@@ -55,27 +56,17 @@ def _activation_name(activation: Any) -> str:
     return activation
 
 
-def _array(value: Any, name: str) -> np.ndarray:
-    try:
-        array = np.asarray(value)
-    except (TypeError, ValueError) as error:
-        raise TypeError(f"{name} must be a numeric array; got {type(value).__name__}") from error
-    if array.dtype.kind not in "fiu":
-        raise TypeError(f"{name} must hold real numbers; got an array of dtype {array.dtype}")
-    return array.astype(np.float64)
-
-
 def activate(z: Any, activation: str) -> np.ndarray:
     """``tanh(z)``, ``sigmoid(z) = 1 / (1 + exp(-z))`` or ``relu(z) = max(z, 0)``."""
     activation = _activation_name(activation)
-    z = _array(z, "z")
+    z = float64_array(z, "z", finite=False)
     return _activate(z, activation).astype(np.float32)
 
 
 def local_gradient(z: Any, activation: str) -> np.ndarray:
     """``f'(z)``: how much of the gradient a unit passes back at pre-activation ``z``."""
     activation = _activation_name(activation)
-    z = _array(z, "z")
+    z = float64_array(z, "z", finite=False)
     return _slope(z, _activate(z, activation), activation).astype(np.float32)
 
 
@@ -86,7 +77,7 @@ def saturated_fraction(z: Any, activation: str) -> float:
     0.987; relu: every ``z <= 0`` (a switched-off unit passes no gradient at all).
     """
     activation = _activation_name(activation)
-    z = _array(z, "z")
+    z = float64_array(z, "z", finite=False)
     slope = _slope(z, _activate(z, activation), activation)
     return float(np.mean(slope < SATURATION_LEVEL * _MAX_SLOPE[activation]))
 
@@ -265,7 +256,7 @@ class DeepMLP:
             return self._forward_backward(x, y, shift)
 
     def _forward_backward(self, x: Any, y: Any, shift: Shift | None) -> Pass:
-        x = _array(x, "x")
+        x = float64_array(x, "x", finite=False)
         if x.ndim != 2 or x.shape[1] != self.in_features:
             raise ValueError(f"x must have shape (batch, {self.in_features}); got {x.shape}")
         labels = np.asarray(y)
@@ -400,7 +391,7 @@ def train(
     """
     if not isinstance(net, DeepMLP):
         raise TypeError(f"net must be a DeepMLP; got {type(net).__name__}")
-    x = _array(x, "x")
+    x = float64_array(x, "x", finite=False)
     labels = np.asarray(y)
     if not -net.depth <= probe_layer < net.depth:
         raise ValueError(

@@ -22,20 +22,9 @@ from typing import Any
 
 import numpy as np
 
+from bncourse.validation import float64_array
+
 __all__ = ["numerical_gradient", "relative_error"]
-
-
-def _float64_copy(value: Any, name: str) -> np.ndarray:
-    try:
-        array = np.asarray(value)
-    except (TypeError, ValueError) as error:
-        raise TypeError(f"{name} must be a numeric array; got {type(value).__name__}") from error
-    if array.dtype.kind not in "fiu":
-        raise TypeError(f"{name} must hold real numbers; got an array of dtype {array.dtype}")
-    result = array.astype(np.float64)  # a copy: the caller's array is never touched
-    if not np.all(np.isfinite(result)):
-        raise ValueError(f"{name} contains NaN or infinite values")
-    return result
 
 
 def numerical_gradient(
@@ -58,11 +47,11 @@ def numerical_gradient(
         raise TypeError(f"h must be a number; got {type(h).__name__}")
     if not (np.isfinite(h) and h > 0):
         raise ValueError(f"h must be a finite number > 0; got {h}")
-    point = _float64_copy(x, "x")
+    point = float64_array(x, "x")
     if point.size == 0:
         raise ValueError(f"x must not be empty; got shape {point.shape}")
     output_shape = np.shape(f(point.copy()))
-    weights = np.ones(output_shape) if dout is None else _float64_copy(dout, "dout")
+    weights = np.ones(output_shape) if dout is None else float64_array(dout, "dout")
     if weights.shape != output_shape:
         raise ValueError(
             f"dout must have the shape of f(x), {output_shape}; got shape {weights.shape}"
@@ -93,8 +82,8 @@ def relative_error(got: Any, expected: Any, *, per_feature: bool = False) -> Any
     1 when they point in opposite directions or one of them is zero. Two all-zero arrays
     have error 0.
     """
-    a = _float64_copy(got, "got")
-    b = _float64_copy(expected, "expected")
+    a = float64_array(got, "got")
+    b = float64_array(expected, "expected")
     if a.shape != b.shape:
         raise ValueError(f"got and expected must have the same shape; got {a.shape} and {b.shape}")
     if per_feature and a.ndim < 1:

@@ -21,6 +21,8 @@ from typing import Any
 
 import numpy as np
 
+from bncourse.validation import float64_array
+
 __all__ = [
     "QuadraticLoss",
     "Descent",
@@ -29,19 +31,6 @@ __all__ = [
     "largest_stable_rate",
     "plot_descent",
 ]
-
-
-def _float_array(value: Any, name: str) -> np.ndarray:
-    try:
-        array = np.asarray(value)
-    except (TypeError, ValueError) as error:
-        raise TypeError(f"{name} must be a numeric array; got {type(value).__name__}") from error
-    if array.dtype.kind not in "fiu":
-        raise TypeError(f"{name} must hold real numbers; got an array of dtype {array.dtype}")
-    array = array.astype(np.float64)
-    if not np.all(np.isfinite(array)):
-        raise ValueError(f"{name} contains NaN or infinite values")
-    return array
 
 
 def _positive_number(value: Any, name: str) -> float:
@@ -78,8 +67,8 @@ class QuadraticLoss:
     @classmethod
     def from_data(cls, x: Any, y: Any, *, fit_intercept: bool = True) -> QuadraticLoss:
         """The loss of a linear model on ``x`` (``(samples, features)``) and targets ``y``."""
-        x = _float_array(x, "x")
-        y = _float_array(y, "y")
+        x = float64_array(x, "x")
+        y = float64_array(y, "y")
         if x.ndim != 2 or x.shape[0] == 0:
             raise ValueError(f"x must have shape (samples, features); got shape {x.shape}")
         if y.shape != (x.shape[0],):
@@ -219,7 +208,7 @@ def gradient_descent(
     """
     if not isinstance(loss, QuadraticLoss):
         raise TypeError(f"loss must be a QuadraticLoss; got {type(loss).__name__}")
-    rates = _float_array(learning_rates, "learning_rates")
+    rates = float64_array(learning_rates, "learning_rates")
     if rates.ndim > 1 or np.any(rates <= 0):
         raise ValueError("learning_rates must be one positive number or a 1-D array of them")
     rates = np.atleast_1d(rates)

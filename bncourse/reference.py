@@ -26,6 +26,8 @@ from typing import Any
 
 import numpy as np
 
+from bncourse.validation import float64_array
+
 __all__ = [
     "DEFAULT_EPSILON",
     "DEFAULT_MOMENTUM",
@@ -65,30 +67,9 @@ class DegenerateBatchWarning(UserWarning):
 _BATCH_SHAPES = "(batch, features) or (batch, height, width, channels)"
 
 
-def _as_float_array(value: Any, name: str) -> np.ndarray:
-    """Return ``value`` as a float64 copy, or raise a TypeError/ValueError naming ``name``."""
-    if isinstance(value, np.ndarray):
-        array = value
-    else:
-        try:
-            array = np.asarray(value)
-        except (TypeError, ValueError) as error:  # ragged lists and the like
-            raise TypeError(
-                f"{name} must be a numeric array; got {type(value).__name__}"
-            ) from error
-    if array.dtype.kind not in "fiu":
-        raise TypeError(
-            f"{name} must hold real numbers (float or int); got an array of dtype {array.dtype}"
-        )
-    result = array.astype(np.float64)  # always a copy: callers' arrays stay untouched
-    if not np.all(np.isfinite(result)):
-        raise ValueError(f"{name} contains NaN or infinite values")
-    return result
-
-
 def _batch(x: Any, name: str = "x") -> np.ndarray:
     """A batch with features on the last axis: at least 2-D, non-empty."""
-    array = _as_float_array(x, name)
+    array = float64_array(x, name)
     if array.ndim < 2:
         raise ValueError(f"{name} must have shape {_BATCH_SHAPES}; got shape {array.shape}")
     if array.size == 0:
@@ -98,7 +79,7 @@ def _batch(x: Any, name: str = "x") -> np.ndarray:
 
 def _table(x: Any, name: str = "x") -> np.ndarray:
     """A 2-D ``(samples, features)`` table, as the lesson-1 scalers expect."""
-    array = _as_float_array(x, name)
+    array = float64_array(x, name)
     if array.ndim != 2:
         raise ValueError(f"{name} must have shape (samples, features); got shape {array.shape}")
     if array.size == 0:
@@ -108,7 +89,7 @@ def _table(x: Any, name: str = "x") -> np.ndarray:
 
 def _per_feature(value: Any, name: str, channels: int) -> np.ndarray:
     """A per-feature vector of shape ``(channels,)``."""
-    array = _as_float_array(value, name)
+    array = float64_array(value, name)
     if array.shape != (channels,):
         raise ValueError(
             f"{name} must have shape (C,) = ({channels},), one value per feature; "
@@ -265,7 +246,7 @@ def update_moving_stats(
     ``new = momentum * old + (1 - momentum) * batch``: ``momentum`` is the weight of the
     *old* value. (PyTorch's ``momentum`` is the weight of the *new* value.)
     """
-    moving_mean = _as_float_array(moving_mean, "moving_mean")
+    moving_mean = float64_array(moving_mean, "moving_mean")
     if moving_mean.ndim != 1:
         raise ValueError(f"moving_mean must have shape (C,); got shape {moving_mean.shape}")
     channels = moving_mean.shape[0]
@@ -360,7 +341,7 @@ def fold_batchnorm(
         kernel' = kernel * scale            (per output feature)
         bias'   = (bias - moving_mean) * scale + beta
     """
-    kernel = _as_float_array(kernel, "kernel")
+    kernel = float64_array(kernel, "kernel")
     if kernel.ndim < 2:
         raise ValueError(
             "kernel must have shape (in, C) for Dense or (kh, kw, in, C) for Conv2D; "

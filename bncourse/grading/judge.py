@@ -24,7 +24,7 @@ from bncourse.grading.families import (
 )
 from bncourse.grading.result import CaseReport, CheckResult
 
-__all__ = ["judge", "close"]
+__all__ = ["judge", "close", "not_attempted", "untouched"]
 
 RTOL = 1e-4
 ATOL = 1e-5
@@ -263,21 +263,31 @@ def _detail(diagnosis: str, explanation: _Explanation, cases: list[Case]) -> str
 # ---------------------------------------------------------------------------
 
 
+def untouched(observations: list[Observation]) -> bool:
+    """True when every call raised NotImplementedError: the stub was never filled in."""
+    return bool(observations) and all(o.status == "not-implemented" for o in observations)
+
+
+def not_attempted(exercise: Exercise, cases: list[Case]) -> CheckResult:
+    """The result for an untouched stub: no score, no traceback, what to do next."""
+    return CheckResult(
+        exercise=exercise.id,
+        passed=False,
+        score=0.0,
+        max_score=exercise.max_score,
+        status="not-attempted",
+        feedback=(
+            f"Not attempted yet: {exercise.id} still raises NotImplementedError. "
+            "Write your code in its cell, run that cell, then run this check again."
+        ),
+        cases=[CaseReport(c.label, c.kind, False, "not attempted") for c in cases],
+    )
+
+
 def judge(exercise: Exercise, cases: list[Case], observations: list[Observation]) -> CheckResult:
     """Score the observations of one exercise and write the feedback."""
-    if observations and all(o.status == "not-implemented" for o in observations):
-        return CheckResult(
-            exercise=exercise.id,
-            passed=False,
-            score=0.0,
-            max_score=exercise.max_score,
-            status="not-attempted",
-            feedback=(
-                f"Not attempted yet: {exercise.id} still raises NotImplementedError. "
-                "Write your code in its cell, run that cell, then run this check again."
-            ),
-            cases=[CaseReport(c.label, c.kind, False, "not attempted") for c in cases],
-        )
+    if untouched(observations):
+        return not_attempted(exercise, cases)
 
     reports: list[CaseReport] = []
     outputs: dict[int, tuple[np.ndarray, ...]] = {}

@@ -322,19 +322,10 @@ def judge_model(
     exercise: Exercise, cases: list[Case], observations: list[Observation]
 ) -> CheckResult:
     """Score the described models and name the misconception behind a wrong one."""
-    if observations and all(o.status == "not-implemented" for o in observations):
-        return CheckResult(
-            exercise=exercise.id,
-            passed=False,
-            score=0.0,
-            max_score=exercise.max_score,
-            status="not-attempted",
-            feedback=(
-                f"Not attempted yet: {exercise.id} still raises NotImplementedError. "
-                "Write your code in its cell, run that cell, then run this check again."
-            ),
-            cases=[CaseReport(c.label, c.kind, False, "not attempted") for c in cases],
-        )
+    from bncourse.grading.judge import not_attempted, untouched
+
+    if untouched(observations):
+        return not_attempted(exercise, cases)
 
     reports: list[CaseReport] = []
     diagnoses: list[str] = []
