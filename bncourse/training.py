@@ -34,7 +34,9 @@ class MLP:
     right after the Dense layer, the Dense layer is built with ``use_bias=False`` (BN's
     beta replaces the bias). ``init_scale`` sets the kernels' initial standard deviation to
     ``init_scale / sqrt(fan_in)`` (1.0 is LeCun's initialisation); ``None`` keeps Keras's
-    default Glorot-uniform initialiser.
+    default Glorot-uniform initialiser. ``head_dropout`` adds one Dropout layer with that
+    rate between the last hidden block and the output layer (``0.0``: none), so Dropout can
+    come after every BN layer of the network.
     """
 
     hidden: tuple[int, ...] = (100, 100, 100)
@@ -42,6 +44,7 @@ class MLP:
     block: tuple[str, ...] = ("act",)
     dropout: float = 0.5
     init_scale: float | None = None
+    head_dropout: float = 0.0
 
     def __post_init__(self) -> None:
         unknown = set(self.block) - _BLOCK_PARTS
@@ -49,10 +52,13 @@ class MLP:
             raise ValueError(
                 f"block must contain 'act' and only {sorted(_BLOCK_PARTS)}; got {self.block}"
             )
+        if not 0.0 <= self.head_dropout < 1.0:
+            raise ValueError(f"head_dropout must lie in [0, 1); got {self.head_dropout}")
 
     @property
     def label(self) -> str:
-        return " → ".join(["Dense", *(_PART_NAMES[p] for p in self.block)])
+        label = " → ".join(["Dense", *(_PART_NAMES[p] for p in self.block)])
+        return label + (" (+ Dropout before the output)" if self.head_dropout else "")
 
     def build(self, input_dim: int, num_classes: int) -> Any:
         """The Keras model (functional), with named layers: dense_1, bn_1, act_1, ..."""
@@ -74,6 +80,8 @@ class MLP:
                     h = keras.layers.Activation(self.activation, name=f"act_{index}")(h)
                 else:
                     h = keras.layers.Dropout(self.dropout, name=f"dropout_{index}")(h)
+        if self.head_dropout:
+            h = keras.layers.Dropout(self.head_dropout, name="dropout_head")(h)
         logits = keras.layers.Dense(num_classes, name="logits")(h)
         return keras.Model(inputs, logits, name="mlp")
 
@@ -128,7 +136,15 @@ class Trainer:
     ``probe`` names a layer whose *input* is recorded at every evaluation (the
     15th, 50th and 85th percentiles over a fixed batch, for one unit), as in Figure 1 of
     Ioffe & Szegedy (2015): pass e.g. ``"act_3"`` to watch what the third activation
-    receives.
+    receives. By default the probe runs the network in inference mode (BN uses its moving
+    statistics); ``probe_training=True`` runs it in training mode, as the paper's
+    batch-normalized training network does (BN uses the statistics of the probed batch),
+    and restores the moving statistics and Dropout seeds afterwards.
+
+    ``fused=True`` runs all the steps between two evaluations in one TensorFlow call (a
+    loop inside the graph) instead of one call per step. The results are the same, and
+    small networks train two to three times faster; tracing the loop takes longer than
+    tracing one step (about a second more). Use it when one architecture trains many times.
     """
 
     def __init__(
@@ -141,6 +157,8 @@ class Trainer:
         momentum: float = 0.9,
         probe: str | None = None,
         probe_unit: int = 0,
+        probe_training: bool = False,
+        fused: bool = False,
     ) -> None:
         import keras
         import tensorflow as tf
@@ -171,24 +189,58 @@ class Trainer:
         def predict(x: Any) -> Any:
             return tf.argmax(model(x, training=False), axis=-1)
 
+        xs_spec = tf.TensorSpec([None, None, input_dim], tf.float32)
+        ys_spec = tf.TensorSpec([None, None], tf.int64)
+
+        @tf.function(input_signature=[xs_spec, ys_spec])
+        def train_steps(xs: Any, ys: Any) -> Any:
+            count = tf.shape(xs)[0]
+            losses = tf.TensorArray(tf.float32, size=count)
+            for i in tf.range(count):
+                with tf.GradientTape() as tape:
+                    loss = loss_fn(ys[i], model(xs[i], training=True))
+                grads = tape.gradient(loss, model.trainable_variables)
+                opt.apply_gradients(zip(grads, model.trainable_variables, strict=True))
+                losses = losses.write(i, loss)
+            return losses.stack()
+
+        self.fused = fused
+        self._train_steps = train_steps
         self._train_step = train_step
         self._predict = predict
         self._probe = None
         self.probe_unit = probe_unit
         if probe is not None:
-            probe_model = keras.Model(model.inputs, model.get_layer(probe).input)
-            self._probe = tf.function(
-                lambda x: probe_model(x, training=False)[:, probe_unit],
-                input_signature=[x_spec],
-            )
+            probe_model = keras.Model(model.inputs[0], model.get_layer(probe).input)
+            state = list(model.non_trainable_variables)
 
-    def reset(self, seed: int, learning_rate: float) -> None:
-        """Fresh weights drawn with ``seed``, fresh optimizer state, a new learning rate."""
+            def probe_values(x: Any) -> Any:
+                if not probe_training:
+                    return probe_model(x, training=False)[:, probe_unit]
+                saved = [tf.identity(variable) for variable in state]
+                values = probe_model(x, training=True)[:, probe_unit]
+                for variable, value in zip(state, saved, strict=True):
+                    variable.assign(value)  # probing must not change the training
+                return values
+
+            self._probe = tf.function(probe_values, input_signature=[x_spec])
+
+    def reset(self, seed: int, learning_rate: float, init_scale: float | None = None) -> None:
+        """Fresh weights drawn with ``seed``, fresh optimizer state, a new learning rate.
+
+        ``init_scale`` (if given) replaces the spec's for the hidden Dense layers: their
+        kernels are drawn from a normal distribution with standard deviation
+        ``init_scale / sqrt(fan_in)``, as ``MLP(init_scale=...)`` would, without a rebuild.
+        """
         import keras
 
         for index, layer in enumerate(self.model.layers):
             if isinstance(layer, keras.layers.Dense):
                 initializer = layer.kernel_initializer
+                if init_scale is not None and layer.name.startswith("dense_"):
+                    initializer = keras.initializers.VarianceScaling(
+                        scale=init_scale**2, mode="fan_in", distribution="untruncated_normal"
+                    )
                 config = initializer.get_config() | {"seed": seed * 1000 + index}
                 fresh = type(initializer).from_config(config)
                 layer.kernel.assign(fresh(layer.kernel.shape, dtype="float32"))
@@ -219,20 +271,23 @@ class Trainer:
         batch_size: int = 32,
         learning_rate: float = 0.05,
         eval_every: int = 25,
+        init_scale: float | None = None,
     ) -> Run:
-        """Train for ``steps`` optimizer steps from fresh weights; measure every ``eval_every``."""
+        """Train for ``steps`` optimizer steps from fresh weights; measure every ``eval_every``.
+
+        ``init_scale`` overrides the spec's initialisation scale for this run (see ``reset``).
+        """
         import tensorflow as tf
 
         if steps < 1 or eval_every < 1 or batch_size < 1:
             raise ValueError("steps, eval_every and batch_size must be positive")
-        self.reset(seed, learning_rate)
-        rng = np.random.default_rng(seed)
         x_train, y_train = data.x_train, data.y_train
+        self.reset(seed, learning_rate, init_scale)
+        rng = np.random.default_rng(seed)
         n_probe = min(len(data.x_val), 512)
         train_probe = rng.choice(len(x_train), size=n_probe, replace=False)
         x_fit_check, y_fit_check = x_train[train_probe], y_train[train_probe]
-        order = rng.permutation(len(x_train))
-        position = 0
+        batches = _batch_indices(rng, len(x_train), batch_size, steps)
         measured: dict[str, list[float]] = {
             "steps": [],
             "train_loss": [],
@@ -242,16 +297,23 @@ class Trainer:
         probes: list[np.ndarray] = []
         losses: list[Any] = []
         diverged = False
-        for step in range(1, steps + 1):
-            if position + batch_size > len(order):
-                order, position = rng.permutation(len(x_train)), 0
-            batch = order[position : position + batch_size]
-            position += batch_size
-            losses.append(
-                self._train_step(tf.constant(x_train[batch]), tf.constant(y_train[batch]))
-            )
+        step = 0
+        while step < steps:
+            if self.fused:  # every step up to the next evaluation in one call
+                stop = min(steps, (step // eval_every + 1) * eval_every)
+                chunk = batches[step:stop]
+                losses.append(
+                    self._train_steps(tf.constant(x_train[chunk]), tf.constant(y_train[chunk]))
+                )
+                step = stop
+            else:
+                batch = batches[step]
+                losses.append(
+                    self._train_step(tf.constant(x_train[batch]), tf.constant(y_train[batch]))
+                )
+                step += 1
             if step % eval_every == 0 or step == steps:
-                loss = float(tf.reduce_mean(tf.stack(losses)))
+                loss = float(tf.reduce_mean(tf.concat([tf.reshape(v, [-1]) for v in losses], 0)))
                 losses.clear()
                 diverged = not np.isfinite(loss)
                 measured["steps"].append(step)
@@ -289,9 +351,24 @@ class Trainer:
                 "batch_size": batch_size,
                 "learning_rate": learning_rate,
                 "block": self.spec.block,
+                "init_scale": self.spec.init_scale if init_scale is None else init_scale,
             },
         )
 
     def runs(self, data: DataSplit, seeds: Iterable[int], **settings: Any) -> list[Run]:
         """The same run for several seeds."""
         return [self.run(data, seed=seed, **settings) for seed in seeds]
+
+
+def _batch_indices(rng: np.random.Generator, n: int, batch_size: int, steps: int) -> np.ndarray:
+    """(steps, batch) example indices: shuffle, take batches in order, drop the remainder and
+    reshuffle when an epoch runs out. A batch_size above n gives every example, reshuffled,
+    at every step (batch = n)."""
+    batches = np.empty((steps, min(batch_size, n)), dtype=np.int64)
+    order, position = rng.permutation(n), 0
+    for step in range(steps):
+        if position + batch_size > n:
+            order, position = rng.permutation(n), 0
+        batches[step] = order[position : position + batch_size]
+        position += batch_size
+    return batches
