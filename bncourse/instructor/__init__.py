@@ -12,7 +12,9 @@ checks. Outputs (see ``report``): DIR/gradebook.csv, DIR/submissions/<name>/resu
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
+import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -65,7 +67,8 @@ def grade_paths(
     limits = Limits(seconds=timeout, memory_mb=memory_mb)
     submissions = collect_submissions(paths)
     contents = [read_submission(path) for path, _ in submissions]
-    hidden = [out.resolve()]
+    scratch_root = Path(tempfile.mkdtemp(prefix="bncourse-grade-"))
+    hidden = [out.resolve(), scratch_root.resolve()]
     done = 0
 
     def one(index: int) -> SubmissionResult:
@@ -79,6 +82,7 @@ def grade_paths(
             check_timeout=check_timeout,
             sandbox=use_bwrap,
             hidden=hidden,
+            scratch_root=scratch_root,
             lesson=lesson,
         )
         done += 1
@@ -86,8 +90,11 @@ def grade_paths(
             _progress(done, len(submissions))
         return result
 
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        results = list(pool.map(one, range(len(submissions))))
+    try:
+        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+            results = list(pool.map(one, range(len(submissions))))
+    finally:
+        shutil.rmtree(scratch_root, ignore_errors=True)
     write_reports(results, out)
     return results
 

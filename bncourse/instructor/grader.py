@@ -137,6 +137,7 @@ def grade_submission(
     check_timeout: float,
     sandbox: bool,
     hidden: list[Path],
+    scratch_root: Path | None = None,
     lesson: str | None = None,
 ) -> SubmissionResult:
     """Grade one notebook file. Never raises for anything the file contains."""
@@ -159,7 +160,7 @@ def grade_submission(
             detail="cannot tell which lesson this is; pass --lesson",
         )
     exercise_ids = _exercises_of(lesson)
-    scratch = Path(tempfile.mkdtemp(prefix="bncourse-grade-"))
+    scratch = Path(tempfile.mkdtemp(prefix="submission-", dir=scratch_root)).resolve()
     try:
         (scratch / "submission.ipynb").write_text(json.dumps(notebook), encoding="utf-8")
         job = {

@@ -4,9 +4,10 @@ Limits: wall-clock time (the grader kills the whole process tree), CPU time and 
 space (rlimits), resident memory (polled, the tree is killed above the cap), output (only
 the first 64 kB of stdout/stderr is kept, the rest is drained and dropped), file size
 (rlimit) and a scratch working directory. With bubblewrap (Debian package ``bubblewrap``)
-the worker also runs with no network, its own PID namespace, a read-only view of the file
-system except its scratch directory, and an empty /tmp and output directory, so it cannot
-touch the gradebook, the other submissions' scratch copies or the instructor's files.
+the worker also runs with no network, its own PID namespace, and a read-only view of the
+file system except its scratch directory, in which the output directory and the other
+submissions' scratch directories appear empty, so it cannot touch the gradebook, the other
+submissions or the instructor's files.
 """
 
 from __future__ import annotations
@@ -59,16 +60,25 @@ def bubblewrap_available() -> bool:
     return probe.returncode == 0
 
 
+def _needed_by_the_worker() -> list[Path]:
+    """Folders the worker must see: Python's installation and the bncourse package."""
+    return [
+        Path(sys.prefix).resolve(),
+        Path(sys.base_prefix).resolve(),
+        Path(__file__).resolve().parents[1],
+    ]
+
+
 def _bwrap_prefix(scratch: Path, hidden: list[Path]) -> list[str]:
     command = [
         "bwrap",
         "--ro-bind", "/", "/",
         "--dev", "/dev",
         "--proc", "/proc",
-        "--tmpfs", "/tmp",
     ]  # fmt: skip
-    for path in hidden:  # e.g. the output directory: not even readable
-        if path.exists() and not scratch.is_relative_to(path):
+    needed = _needed_by_the_worker()
+    for path in hidden:  # the output folder and the other submissions' scratch folders
+        if path.exists() and not any(n.is_relative_to(path) for n in needed):
             command += ["--tmpfs", str(path)]
     command += [
         "--bind", str(scratch), str(scratch),
@@ -128,6 +138,7 @@ def run_worker(
         "MPLBACKEND": "Agg",
         "MPLCONFIGDIR": str(scratch / ".matplotlib"),
         "IPYTHONDIR": str(scratch / ".ipython"),
+        "TMPDIR": str(scratch),
         "PYTHONDONTWRITEBYTECODE": "1",
         "PYTHONHASHSEED": "0",
         "TF_CPP_MIN_LOG_LEVEL": "2",
