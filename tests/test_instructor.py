@@ -179,10 +179,12 @@ def test_command_line_exit_codes_and_summary(tmp_path, capsys):
     unbiased = "def batch_variance(x):\n    return x.var(axis=tuple(range(x.ndim - 1)), ddof=1)"
     (folder / "one.ipynb").write_text(notebook(SETUP, unbiased))
     (folder / "two.ipynb").write_text("not a notebook")
+    (folder / "three.ipynb").write_text(notebook(SETUP, GOOD_MEAN + "\nraise RuntimeError('x')"))
     assert main([str(folder), "--out", str(tmp_path / "out")]) == 0
     printed = capsys.readouterr().out
-    assert "Graded 2 submission(s)" in printed
-    assert "1 of 2 learners: the variance divides by m - 1 (in batch_variance)." in printed
+    assert "Graded 3 submission(s)" in printed
+    assert "1 graded submission(s) had cells that raised or timed out" in printed
+    assert "1 of 3 learners: the variance divides by m - 1 (in batch_variance)." in printed
     assert main([str(tmp_path / "missing"), "--out", str(tmp_path / "o")]) == 2
     assert main(["--out", str(tmp_path / "o")]) == 2
     assert main([str(folder), "--out", str(tmp_path / "o"), "--jobs", "0"]) == 2

@@ -125,6 +125,12 @@ def summary(results: list[SubmissionResult], seconds: float, top: int = 5) -> st
         mean = sum(r.score for r in scored) / len(scored)
         best = max(r.max_score for r in scored)
         lines.append(f"Mean score {mean:.2f} of {best:g}.")
+    troubled = [r for r in results if r.status == "ok" and r.cell_errors]
+    if troubled:
+        lines.append(
+            f"{len(troubled)} graded submission(s) had cells that raised or timed out; "
+            "their results.json lists the cells (what they defined before was graded)."
+        )
     for (exercise, diagnosis), count in _misconceptions(results).most_common(top):
         title = DIAGNOSES[diagnosis].title if diagnosis in DIAGNOSES else diagnosis
         lines.append(f"{count} of {total} learners: {title} (in {exercise}).")
