@@ -273,15 +273,23 @@ def batchnorm_inference(
     Each sample's output depends on that sample alone, so a batch of one is fine here.
     """
     x = _batch(x)
-    channels = x.shape[-1]
+    gamma, beta, mu, var, eps = _inference_params(
+        gamma, beta, moving_mean, moving_var, eps, x.shape[-1]
+    )
+    return _f32(gamma * (x - mu) / np.sqrt(var + eps) + beta)
+
+
+def _inference_params(
+    gamma: Any, beta: Any, moving_mean: Any, moving_var: Any, eps: Any, channels: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, float]:
+    """Validated (gamma, beta, moving_mean, moving_var, eps) for inference-mode BN."""
     gamma = _per_feature(gamma, "gamma", channels)
     beta = _per_feature(beta, "beta", channels)
     mu = _per_feature(moving_mean, "moving_mean", channels)
     var = _per_feature(moving_var, "moving_var", channels)
     if np.any(var < 0):
         raise ValueError("moving_var must be >= 0 for every feature")
-    eps = _non_negative_number(eps, "eps")
-    return _f32(gamma * (x - mu) / np.sqrt(var + eps) + beta)
+    return gamma, beta, mu, var, _non_negative_number(eps, "eps")
 
 
 # ---------------------------------------------------------------------------
@@ -349,13 +357,9 @@ def fold_batchnorm(
         )
     channels = kernel.shape[-1]
     bias = np.zeros(channels) if bias is None else _per_feature(bias, "bias", channels)
-    gamma = _per_feature(gamma, "gamma", channels)
-    beta = _per_feature(beta, "beta", channels)
-    mu = _per_feature(moving_mean, "moving_mean", channels)
-    var = _per_feature(moving_var, "moving_var", channels)
-    if np.any(var < 0):
-        raise ValueError("moving_var must be >= 0 for every feature")
-    eps = _non_negative_number(eps, "eps")
+    gamma, beta, mu, var, eps = _inference_params(
+        gamma, beta, moving_mean, moving_var, eps, channels
+    )
     scale = gamma / np.sqrt(var + eps)
     return _f32(kernel * scale), _f32((bias - mu) * scale + beta)
 

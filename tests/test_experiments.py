@@ -191,19 +191,6 @@ def test_plot_helpers_draw_labelled_lines_bars_and_divergence_marks():
     plt.close(fig)
 
 
-def test_importing_the_module_loads_no_plotting_or_tensorflow():
-    import subprocess
-    import sys
-
-    code = (
-        "import sys, bncourse.experiments; "
-        "print(sorted(m for m in ('matplotlib', 'ipywidgets', 'tensorflow', 'keras') "
-        "if m in sys.modules))"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "[]"
-
-
 def test_median_ratio_leaves_out_units_that_never_vary():
     shift = ex.VarianceShift(
         layer="bn_1",

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import warnings
 
 import numpy as np
@@ -215,12 +213,3 @@ def test_plot_descent_draws_contours_and_the_path_with_equal_axes():
     plt.close(figure)
     with pytest.raises(ValueError, match="two-parameter"):
         gd.plot_descent(ax, gd.QuadraticLoss.from_data(x, np.zeros(4)), np.zeros((2, 3)))
-
-
-def test_importing_the_module_loads_no_matplotlib_or_tensorflow():
-    code = (
-        "import sys, bncourse.gradient_descent; "
-        "print(sorted(m for m in ('matplotlib', 'tensorflow', 'keras') if m in sys.modules))"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "[]"

@@ -27,6 +27,28 @@ def test_numpy_parts_import_without_tensorflow_or_matplotlib():
     assert not loaded & set(HEAVY), f"heavy modules imported eagerly: {loaded & set(HEAVY)}"
 
 
+def test_no_module_of_the_package_imports_a_heavy_library_when_imported():
+    # Lessons import widgets and helpers at the top; TensorFlow, Matplotlib and ipywidgets
+    # must wait until a function needs them. Imports accumulate in one process, so the
+    # first module that pulls in a heavy library is the one named.
+    code = (
+        "import importlib, pkgutil, sys, bncourse\n"
+        f"heavy = {HEAVY!r}\n"
+        "for info in pkgutil.walk_packages(bncourse.__path__, 'bncourse.'):\n"
+        "    importlib.import_module(info.name)\n"
+        "    found = sorted(m for m in heavy if m in sys.modules)\n"
+        "    if found:\n"
+        "        print(info.name, found)\n"
+        "        break\n"
+        "else:\n"
+        "    print('clean')\n"
+    )
+    output = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
+    ).stdout.strip()
+    assert output == "clean", f"imported at module level: {output}"
+
+
 def test_seeding_a_numpy_lesson_does_not_import_tensorflow():
     loaded = modules_loaded_by("import bncourse; bncourse.seed_everything(0)")
     assert "tensorflow" not in loaded and "keras" not in loaded

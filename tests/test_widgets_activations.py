@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import numpy as np
 import pytest
 
@@ -14,16 +11,6 @@ from bncourse.widgets import activations as widgets_activations
 @pytest.fixture(scope="module")
 def digits():
     return widgets_activations.digit_batch(64)
-
-
-def test_importing_the_module_loads_no_plotting_widgets_or_tensorflow():
-    code = (
-        "import sys, bncourse.widgets.activations; "
-        "print(sorted(m for m in ('matplotlib', 'ipywidgets', 'tensorflow', 'keras') "
-        "if m in sys.modules))"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "[]"
 
 
 def test_digit_batch_is_standardized_per_pixel(digits):

@@ -2,23 +2,10 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import numpy as np
 import pytest
 
 from bncourse.widgets import four_steps as fs
-
-
-def test_importing_the_module_loads_no_plotting_widgets_or_tensorflow():
-    code = (
-        "import sys, bncourse.widgets.four_steps; "
-        "print(sorted(m for m in ('matplotlib', 'ipywidgets', 'tensorflow', 'keras') "
-        "if m in sys.modules))"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "[]"
 
 
 def test_feature_batches_have_the_stated_mean_spread_and_skew():

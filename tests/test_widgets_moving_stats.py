@@ -3,23 +3,11 @@
 from __future__ import annotations
 
 import math
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 
 from bncourse.widgets import moving_stats as ms
-
-
-def test_importing_the_module_loads_no_plotting_widgets_or_tensorflow():
-    code = (
-        "import sys, bncourse.widgets.moving_stats; "
-        "print(sorted(m for m in ('matplotlib', 'ipywidgets', 'tensorflow', 'keras') "
-        "if m in sys.modules))"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "[]"
 
 
 def test_keras_convention_weights_the_old_value():

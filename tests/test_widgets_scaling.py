@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import numpy as np
 import pytest
 
@@ -17,16 +14,6 @@ from bncourse.widgets import scaling
 def houses():
     x, y, _ = data.house_prices(60, seed=3)
     return x, y
-
-
-def test_importing_the_module_loads_no_plotting_widgets_or_tensorflow():
-    code = (
-        "import sys, bncourse.widgets.scaling; "
-        "print(sorted(m for m in ('matplotlib', 'ipywidgets', 'tensorflow', 'keras') "
-        "if m in sys.modules))"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "[]"
 
 
 def test_scale_features_gives_each_scaling_its_defining_property(houses):
