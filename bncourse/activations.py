@@ -2,7 +2,7 @@
 
 A small multilayer perceptron written out in NumPy, forward and backward by hand, so every
 intermediate value can be looked at: the input to each nonlinearity, its output, the
-gradient arriving at each layer. Optionally each hidden layer normalises its
+gradient arriving at each layer. Optionally each hidden layer normalizes its
 pre-activation with Batch Normalization (``bncourse.reference``), placed as in the original
 paper: Dense (no bias) -> BN -> nonlinearity.
 
@@ -185,10 +185,10 @@ class DeepMLP:
 
     Hidden weights are drawn from ``N(0, (weight_scale / sqrt(fan_in))**2)``: with
     ``weight_scale=1`` a layer keeps the variance of a unit-variance input before the
-    nonlinearity (LeCun initialisation). The classifier always uses scale 1, so changing
+    nonlinearity (LeCun initialization). The classifier always uses scale 1, so changing
     ``weight_scale`` changes only the hidden layers. With ``batchnorm=True`` every hidden
     layer is Dense without bias -> BN (gamma=1, beta=0 at the start) -> nonlinearity; without,
-    Dense with a zero-initialised bias -> nonlinearity.
+    Dense with a zero-initialized bias -> nonlinearity.
     """
 
     def __init__(
@@ -447,7 +447,7 @@ def plot_layer_histograms(
     log_magnitude: bool = False,
     bins: int = 60,
 ) -> None:
-    """One histogram line per layer (Karpathy's diagnostic), labelled with the layer's
+    """One histogram line per layer (Karpathy's diagnostic), labeled with the layer's
     standard deviation and, when given, its fraction of saturated units.
 
     ``log_magnitude=True`` histograms ``log10(|value|)`` instead (zeros left out), which
@@ -462,19 +462,19 @@ def plot_layer_histograms(
     low = min((float(v.min()) for v in finite if v.size), default=-1.0)
     high = max((float(v.max()) for v in finite if v.size), default=1.0)
     edges = np.linspace(low, high if high > low else low + 1.0, bins + 1)
-    centres = (edges[:-1] + edges[1:]) / 2
-    colours = _layer_colours(len(values))
+    centers = (edges[:-1] + edges[1:]) / 2
+    colors = _layer_colors(len(values))
     for index, value in enumerate(finite):
         counts, _ = np.histogram(value, bins=edges, density=True)
         label = f"layer {index + 1}: std {np.std(values[index]):.2g}"
         if saturation is not None:
             label += f", {100 * saturation[index]:.0f}% saturated"
-        ax.plot(centres, counts, color=colours[index], label=label, linewidth=1.2)
+        ax.plot(centers, counts, color=colors[index], label=label, linewidth=1.2)
     plotting.finish(ax, title=title, xlabel=xlabel, ylabel="density")
     ax.legend(fontsize=7, ncol=1 if len(values) <= 10 else 2)
 
 
-def _layer_colours(n: int) -> list[Any]:
+def _layer_colors(n: int) -> list[Any]:
     import matplotlib as mpl
 
     cmap = mpl.colormaps["viridis"]

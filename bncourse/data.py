@@ -77,7 +77,7 @@ def house_prices(
 ) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """Generated regression data whose two features live on very different scales.
 
-    Floor area in square metres (roughly 40 to 200) and distance to the city centre in
+    Floor area in square metres (roughly 40 to 200) and distance to the city center in
     kilometres (roughly 0.5 to 5); the target is a price in thousands. The price is a
     linear function of both plus noise, so a linear model can fit it exactly up to the
     noise, and only the scaling of the features decides how easy gradient descent finds it.
@@ -90,7 +90,7 @@ def house_prices(
     distance = rng.uniform(0.5, 5.0, n_samples)
     price = 2.5 * area - 40.0 * distance + 150.0 + rng.normal(0.0, 15.0, n_samples)
     x = np.column_stack([area, distance]).astype(np.float32)
-    return x, price.astype(np.float32), ["floor area (m²)", "distance to centre (km)"]
+    return x, price.astype(np.float32), ["floor area (m²)", "distance to center (km)"]
 
 
 def shift_intensity(x: np.ndarray, *, contrast: float = 0.5, brightness: float = 0.4) -> np.ndarray:

@@ -52,7 +52,7 @@ _ORDER = ("with_bn", "without_bn", "alt", "alt2", "highlight", "light", "neutral
 
 
 def color_for(index: int, label: str, colors: Mapping[str, str] | None = None) -> str:
-    """The colour a variant gets: ``colors[label]`` if given, else the course palette in order."""
+    """The color a variant gets: ``colors[label]`` if given, else the course palette in order."""
     return (colors or {}).get(label) or COLORS[_ORDER[index % len(_ORDER)]]
 
 
@@ -263,9 +263,9 @@ def skewness(values: np.ndarray) -> np.ndarray:
     """The skewness of each column (unit) of ``values``: 0 for a symmetric distribution,
     positive for a long right tail (such as a ReLU's output). Constant columns give 0."""
     values = np.asarray(values, dtype=np.float64)
-    centred = values - values.mean(axis=0)
+    centered = values - values.mean(axis=0)
     std = values.std(axis=0)
-    third = (centred**3).mean(axis=0)
+    third = (centered**3).mean(axis=0)
     return np.divide(third, std**3, out=np.zeros_like(third), where=std > 0)
 
 

@@ -274,9 +274,9 @@ def plot_descent(
     best = loss.minimizer()
     finite = path[np.all(np.isfinite(path), axis=1)]
     points = np.vstack([finite, best[np.newaxis]])
-    centre = (points.min(axis=0) + points.max(axis=0)) / 2
+    center = (points.min(axis=0) + points.max(axis=0)) / 2
     half = (1 + margin) * max(float((points.max(axis=0) - points.min(axis=0)).max()) / 2, 1e-9)
-    low, high = centre - half, centre + half  # a square view: equal scales on both axes
+    low, high = center - half, center + half  # a square view: equal scales on both axes
     grid_1, grid_2 = np.meshgrid(
         np.linspace(low[0], high[0], 160), np.linspace(low[1], high[1], 160)
     )

@@ -1,7 +1,7 @@
 """Which values share one mean and one variance: BN, LN, IN and GN, as masks and as a picture.
 
 A batch of feature maps has a batch axis N, a channel axis C and spatial axes H, W. Each
-normalisation method averages over a different part of that block (Wu & He, 2018,
+normalization method averages over a different part of that block (Wu & He, 2018,
 "Group Normalization", Figure 2):
 
 * Batch Norm: one channel, over every sample and every position;
@@ -51,7 +51,7 @@ def shared_statistics(
     sample: int = 0,
     channel: int = 0,
 ) -> np.ndarray:
-    """The values normalised with the same mean and variance as ``(sample, channel)``.
+    """The values normalized with the same mean and variance as ``(sample, channel)``.
 
     Returns a boolean array of shape ``(samples, channels, positions)``; ``positions`` is
     height times width (flattened). ``groups`` is used by ``"GN"`` only and must divide

@@ -12,7 +12,7 @@ import numpy as np
 
 __all__ = ["COLORS", "use_style", "subplots", "mean_with_spread", "finish"]
 
-# Okabe & Ito's colour-blind-safe palette, with names for the roles colours play here.
+# Okabe & Ito's color-blind-safe palette, with names for the roles colors play here.
 COLORS = {
     "with_bn": "#0072B2",  # blue
     "without_bn": "#D55E00",  # vermillion
@@ -91,7 +91,7 @@ def mean_with_spread(
 
 
 def finish(ax: Any, *, title: str, xlabel: str, ylabel: str, legend: bool = True) -> None:
-    """Every figure gets a title and axis labels, and a legend when it has labelled lines."""
+    """Every figure gets a title and axis labels, and a legend when it has labeled lines."""
     ax.set_title(title)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)

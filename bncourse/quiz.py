@@ -574,7 +574,7 @@ class QuizResult:
 
     def html(self, *, questions: bool = True) -> str:
         """The summary (and, with ``questions``, one line per question) as HTML."""
-        colour = _MARKS[self.status][1]
+        color = _MARKS[self.status][1]
         rows = "".join(
             f'<li style="color: {_MARKS[f.status][1]};">{f.mark} <code>{html.escape(f.id)}</code>'
             + (f": {html.escape(f.message)}" if f.message else "")
@@ -583,9 +583,9 @@ class QuizResult:
         )
         notes = "".join(f"<div>{html.escape(note)}</div>" for note in self.notes())
         return (
-            f'<div class="bncourse-quiz-result" style="border-left: 5px solid {colour}; '
+            f'<div class="bncourse-quiz-result" style="border-left: 5px solid {color}; '
             'padding: 4px 12px; margin: 4px 0;">'
-            f'<div style="color: {colour}; font-weight: bold;">{html.escape(self.summary)}</div>'
+            f'<div style="color: {color}; font-weight: bold;">{html.escape(self.summary)}</div>'
             + notes
             + (
                 f'<ul style="list-style: none; padding-left: 0.5em;">{rows}</ul>'

@@ -218,7 +218,7 @@ def _forward_float64(
 
 
 def batchnorm_forward(x: Any, gamma: Any, beta: Any, eps: float = DEFAULT_EPSILON) -> np.ndarray:
-    """Training-mode BN: normalise with the batch's own statistics, then scale and shift."""
+    """Training-mode BN: normalize with the batch's own statistics, then scale and shift."""
     x = _batch(x)
     channels = x.shape[-1]
     gamma = _per_feature(gamma, "gamma", channels)
@@ -365,14 +365,14 @@ def fold_batchnorm(
 
 
 # ---------------------------------------------------------------------------
-# Beyond BN: normalisations that do not depend on the batch.
+# Beyond BN: normalizations that do not depend on the batch.
 # ---------------------------------------------------------------------------
 
 
 def layer_norm(x: Any, gamma: Any, beta: Any, eps: float = DEFAULT_EPSILON) -> np.ndarray:
     """Layer Normalization (Ba, Kiros & Hinton, 2016): statistics per sample.
 
-    Each sample is normalised over all its non-batch axes (features; or height, width
+    Each sample is normalized over all its non-batch axes (features; or height, width
     and channels for images, as in Figure 2 of Wu & He's GroupNorm paper), then scaled and
     shifted per channel. For 2-D input this equals ``keras.layers.LayerNormalization()``.
     """
@@ -392,7 +392,7 @@ def group_norm(
 ) -> np.ndarray:
     """Group Normalization (Wu & He, 2018): statistics per sample and per group of channels.
 
-    The C channels are split into ``groups`` consecutive groups; each sample is normalised
+    The C channels are split into ``groups`` consecutive groups; each sample is normalized
     over its spatial axes and the channels of one group. ``groups=1`` is ``layer_norm``;
     ``groups=C`` is Instance Normalization. Matches ``keras.layers.GroupNormalization``.
     """
@@ -425,7 +425,7 @@ class BatchNorm:
     """A NumPy Batch Normalization layer with Keras's defaults.
 
     ``gamma`` starts at 1, ``beta`` at 0, the moving mean at 0 and the moving variance at 1.
-    Call it with ``training=True`` to normalise with the batch's statistics and update the
+    Call it with ``training=True`` to normalize with the batch's statistics and update the
     moving ones, or ``training=False`` (the default, as when a Keras layer is called
     outside ``fit``) to use the moving statistics.
     """
@@ -489,7 +489,7 @@ class BatchNorm:
 
 
 # ---------------------------------------------------------------------------
-# Lesson 3: the gamma and beta that undo the normalisation.
+# Lesson 3: the gamma and beta that undo the normalization.
 # ---------------------------------------------------------------------------
 
 

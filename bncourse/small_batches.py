@@ -7,7 +7,7 @@ depends on the samples it happens to share a batch with (``sample_outputs``).
 ``BatchNormalization(renorm=True)``, written out in NumPy.
 
 ``compare_normalizations`` trains the same small MLP with BN, BN with renorm, LayerNorm,
-GroupNorm or no normalisation, for several seeds and batch sizes. To fit a lesson's time
+GroupNorm or no normalization, for several seeds and batch sizes. To fit a lesson's time
 budget, every variant and every seed is trained at once, side by side in one Keras model
 (traced once, reset between batch sizes): each (variant, seed) pair is an independent branch
 with its own weights, its own batches and its own loss, and the total loss is their sum, so
@@ -37,7 +37,7 @@ __all__ = [
 ]
 
 NORMALIZATIONS = {
-    "none": "no normalisation",
+    "none": "no normalization",
     "bn": "BatchNorm",
     "renorm": "BatchNorm, renorm=True",
     "layer": "LayerNorm",
@@ -108,7 +108,7 @@ def sample_outputs(
     batches: int = 200,
     seed: int = 0,
 ) -> np.ndarray:
-    """The normalised output of row ``sample`` of ``x`` in ``batches`` random batches.
+    """The normalized output of row ``sample`` of ``x`` in ``batches`` random batches.
 
     Each batch holds the sample and ``batch_size - 1`` other rows drawn at random.
     ``method="bn"`` is training-mode BN (the batch's statistics), ``"layer"`` is LayerNorm
@@ -160,7 +160,7 @@ def batch_renorm_forward(
     eps)`` and ``mu``, ``sigma`` are the layer's renorm moving mean and standard deviation
     (``sigma`` floored at ``sqrt(eps)``); ``r`` is clipped to ``[rmin, rmax]`` and ``d`` to
     ``[-dmax, dmax]`` when those are given (Keras's default: no clipping). Then
-    ``y = gamma * (x_hat * r + d) + beta`` with ``x_hat`` the ordinary batch-normalised input.
+    ``y = gamma * (x_hat * r + d) + beta`` with ``x_hat`` the ordinary batch-normalized input.
     Features on the last axis, statistics over all other axes (Ioffe, 2017, Algorithm 1).
     """
     x = np.asarray(x, dtype=np.float64)
@@ -205,7 +205,7 @@ def _normalization_layer(name: str, seeds: int, units: int, groups: int) -> Any:
     # The branches' features sit side by side on the last axis: seed k owns the block
     # [k * units, (k + 1) * units). BN's per-column statistics are then per seed anyway;
     # LayerNorm and GroupNorm become GroupNormalization with one (or `groups`) group per seed,
-    # so every seed is normalised on its own, with its own gamma and beta.
+    # so every seed is normalized on its own, with its own gamma and beta.
     if name == "bn":
         return keras.layers.BatchNormalization()
     if name == "renorm":
@@ -214,7 +214,7 @@ def _normalization_layer(name: str, seeds: int, units: int, groups: int) -> Any:
         return keras.layers.GroupNormalization(groups=seeds)
     if name == "group":
         return keras.layers.GroupNormalization(groups=seeds * groups)
-    raise ValueError(f"unknown normalisation {name!r}; choose from {sorted(NORMALIZATIONS)}")
+    raise ValueError(f"unknown normalization {name!r}; choose from {sorted(NORMALIZATIONS)}")
 
 
 def _build_race(
@@ -298,11 +298,11 @@ def compare_normalizations(
     groups: int = 10,
     eval_every: int = 100,
 ) -> dict[int, RaceResult]:
-    """Train a Dense -> norm -> ReLU MLP with each normalisation, for each seed and batch size.
+    """Train a Dense -> norm -> ReLU MLP with each normalization, for each seed and batch size.
 
-    SGD with momentum 0.9; the Dense layer before a normalisation has no bias. Seed ``s``
+    SGD with momentum 0.9; the Dense layer before a normalization has no bias. Seed ``s``
     fixes the initial kernels and the sequence of batches, and both are the same for every
-    variant, so the variants differ only in their normalisation. Validation accuracy is
+    variant, so the variants differ only in their normalization. Validation accuracy is
     measured in inference mode (BN uses its moving statistics) every ``eval_every`` steps.
     Every batch size starts again from the same initial weights. Returns one ``RaceResult``
     per batch size.
@@ -312,11 +312,11 @@ def compare_normalizations(
 
     names = list(names)
     if not names or len(set(names)) != len(names):
-        raise ValueError("names must list each normalisation once")
+        raise ValueError("names must list each normalization once")
     for name in names:
         if name not in NORMALIZATIONS:
             raise ValueError(
-                f"unknown normalisation {name!r}; choose from {sorted(NORMALIZATIONS)}"
+                f"unknown normalization {name!r}; choose from {sorted(NORMALIZATIONS)}"
             )
     if not batch_sizes or min(batch_sizes) < 1 or steps < 1 or eval_every < 1 or not seeds:
         raise ValueError("batch sizes, steps and eval_every must be positive; seeds non-empty")

@@ -1,7 +1,7 @@
 """Small, fast, repeatable Keras experiments for the lessons that measure BN.
 
 A ``Trainer`` builds one network once and then trains it many times (other seeds, other
-learning rates, other batch sizes) by re-initialising its weights, so TensorFlow traces
+learning rates, other batch sizes) by re-initializing its weights, so TensorFlow traces
 the training step once per architecture instead of once per run. On the 2-core machines
 the course targets, a 3x100 MLP on the digits takes about 1 ms per step.
 
@@ -33,8 +33,8 @@ class MLP:
     original paper's placement, ``("act", "bn")`` BN after the activation. When BN comes
     right after the Dense layer, the Dense layer is built with ``use_bias=False`` (BN's
     beta replaces the bias). ``init_scale`` sets the kernels' initial standard deviation to
-    ``init_scale / sqrt(fan_in)`` (1.0 is LeCun's initialisation); ``None`` keeps Keras's
-    default Glorot-uniform initialiser. ``head_dropout`` adds one Dropout layer with that
+    ``init_scale / sqrt(fan_in)`` (1.0 is LeCun's initialization); ``None`` keeps Keras's
+    default Glorot-uniform initializer. ``head_dropout`` adds one Dropout layer with that
     rate between the last hidden block and the output layer (``0.0``: none), so Dropout can
     come after every BN layer of the network.
     """
@@ -275,7 +275,7 @@ class Trainer:
     ) -> Run:
         """Train for ``steps`` optimizer steps from fresh weights; measure every ``eval_every``.
 
-        ``init_scale`` overrides the spec's initialisation scale for this run (see ``reset``).
+        ``init_scale`` overrides the spec's initialization scale for this run (see ``reset``).
         """
         import tensorflow as tf
 

@@ -10,7 +10,7 @@ What the lesson measures with these helpers:
 * ``compare_fine_tuning`` pretrains a small Dense -> BN -> ReLU base on some digit classes
   and fine-tunes it on the others, with BN in training mode or frozen in inference mode;
 * ``adapt_bn_statistics`` replaces every BN layer's moving mean and variance with the
-  statistics of new, unlabelled data (AdaBN, Li et al., 2016), and
+  statistics of new, unlabeled data (AdaBN, Li et al., 2016), and
   ``adaptation_sweep`` measures what that buys on shifted digits.
 
 TensorFlow and Keras are imported on first use.
@@ -45,7 +45,7 @@ __all__ = [
 
 
 def split_by_class(data: DataSplit, classes: Sequence[int]) -> DataSplit:
-    """Only the samples of ``classes``, relabelled 0, 1, ... in the order given."""
+    """Only the samples of ``classes``, relabeled 0, 1, ... in the order given."""
     classes = [int(c) for c in classes]
     if not classes or len(set(classes)) != len(classes):
         raise ValueError(f"classes must list distinct labels; got {classes}")
@@ -307,7 +307,7 @@ def compare_fine_tuning(
     variants: Sequence[str] = ("bn_training", "guide_idiom", "bn_frozen"),
     *,
     seeds: Sequence[int] = (0, 1, 2),
-    labelled: int = 100,
+    labeled: int = 100,
     units: Sequence[int] = (64, 64),
     pretrain_steps: int = 200,
     head_steps: int = 100,
@@ -316,11 +316,11 @@ def compare_fine_tuning(
     learning_rate: float = 3e-4,
     eval_every: int = 20,
 ) -> FineTuneResult:
-    """Pretrain a base on ``source``, then fine-tune it on ``labelled`` examples of ``target``.
+    """Pretrain a base on ``source``, then fine-tune it on ``labeled`` examples of ``target``.
 
     1. A ``build_base(units)`` base with a Dense head is trained on all of ``source``
        (Adam 1e-3, batches of 32), once, with seed 0.
-    2. For each seed: ``labelled`` target examples are drawn, the base is frozen
+    2. For each seed: ``labeled`` target examples are drawn, the base is frozen
        (``trainable = False``, so its BN layers run in inference mode) and a new head is
        trained on it (Adam 1e-3).
     3. From that same starting point each variant unfreezes the base and fine-tunes the
@@ -335,8 +335,8 @@ def compare_fine_tuning(
     unknown = set(variants) - set(FINE_TUNING_VARIANTS)
     if unknown or not variants:
         raise ValueError(f"variants must come from {sorted(FINE_TUNING_VARIANTS)}; got {variants}")
-    if not 1 <= labelled <= len(target.x_train):
-        raise ValueError(f"labelled must lie in [1, {len(target.x_train)}]; got {labelled}")
+    if not 1 <= labeled <= len(target.x_train):
+        raise ValueError(f"labeled must lie in [1, {len(target.x_train)}]; got {labeled}")
     keras.utils.set_random_seed(0)
     input_dim = source.x_train.shape[1]
     base = build_base(input_dim, units)
@@ -359,7 +359,7 @@ def compare_fine_tuning(
     starts, subsets = [], []
     for seed in seeds:
         rng = np.random.default_rng(seed)
-        subset = rng.choice(len(target.x_train), size=labelled, replace=False)
+        subset = rng.choice(len(target.x_train), size=labeled, replace=False)
         base.set_weights(pretrained)
         head.set_weights(fresh_head)
         head_trainer.reset()
@@ -367,7 +367,7 @@ def compare_fine_tuning(
             target.x_train[subset],
             target.y_train[subset],
             steps=head_steps,
-            batch_size=min(32, labelled),
+            batch_size=min(32, labeled),
             seed=seed,
         )
         starts.append((base.get_weights(), head.get_weights()))
@@ -414,7 +414,7 @@ def compare_fine_tuning(
         pretrain_accuracy=pretrain_accuracy,
         settings={
             "seeds": list(seeds),
-            "labelled": labelled,
+            "labeled": labeled,
             "batch_size": batch_size,
             "learning_rate": learning_rate,
             "fine_tune_steps": fine_tune_steps,
@@ -424,7 +424,7 @@ def compare_fine_tuning(
 
 def adaptation_sweep(
     model: Any,
-    x_unlabelled: Any,
+    x_unlabeled: Any,
     x_test: Any,
     y_test: Any,
     brightness: Sequence[float],
@@ -434,7 +434,7 @@ def adaptation_sweep(
     """Accuracy on ``shift_intensity(x_test)`` before and after ``adapt_bn_statistics``.
 
     For each brightness, the BN statistics are re-estimated on
-    ``shift_intensity(x_unlabelled)`` with the same shift (its labels are never used), the
+    ``shift_intensity(x_unlabeled)`` with the same shift (its labels are never used), the
     shifted test set is scored, and the original statistics are put back.
     Returns ``(before, after)``, one accuracy per brightness.
     """
@@ -445,7 +445,7 @@ def adaptation_sweep(
             shifted_test = shift_intensity(x_test, contrast=contrast, brightness=value)
             before.append(accuracy(model, shifted_test, y_test))
             adapt_bn_statistics(
-                model, shift_intensity(x_unlabelled, contrast=contrast, brightness=value)
+                model, shift_intensity(x_unlabeled, contrast=contrast, brightness=value)
             )
             after.append(accuracy(model, shifted_test, y_test))
             restore_moving_statistics(model, original)

@@ -66,10 +66,10 @@ def standardize_sklearn(x):
 
 def standardize_float64(x):
     x64 = x.astype(np.float64)
-    centred = x64 - x64.mean(axis=0, keepdims=True)
-    sigma = np.sqrt((centred**2).mean(axis=0, keepdims=True))
+    centered = x64 - x64.mean(axis=0, keepdims=True)
+    sigma = np.sqrt((centered**2).mean(axis=0, keepdims=True))
     sigma[sigma == 0] = 1.0
-    return (centred / sigma).astype(np.float32)
+    return (centered / sigma).astype(np.float32)
 
 
 def mean_axes(x):
@@ -516,11 +516,11 @@ def variance_sqrt_of_mean_square(x):
     return np.sqrt(((x - x.mean(axes)) ** 2).mean(axes))
 
 
-def normalize_not_centred(x, mean, var, eps=1e-3):
+def normalize_not_centered(x, mean, var, eps=1e-3):
     return x / np.sqrt(var + eps)
 
 
-def standardize_not_centred(x):
+def standardize_not_centered(x):
     std = x.std(axis=0)
     return x / np.where(std == 0, 1, std)
 
@@ -675,8 +675,8 @@ WRONG = {
         ("batch_variance", variance_sqrt_of_mean_square),
     ],
     "missing-centering": [
-        ("normalize", normalize_not_centred),
-        ("standardize", standardize_not_centred),
+        ("normalize", normalize_not_centered),
+        ("standardize", standardize_not_centered),
     ],
     "ignores-given-stats": [
         ("normalize", normalize_recomputes),

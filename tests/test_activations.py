@@ -193,7 +193,7 @@ def test_large_weights_saturate_tanh(wide_batch):
     assert result.saturation.min() > 0.3
 
 
-def test_relu_gradients_explode_above_he_initialisation_and_stay_level_at_it(wide_batch):
+def test_relu_gradients_explode_above_he_initialization_and_stay_level_at_it(wide_batch):
     x, y = wide_batch
     big = act.DeepMLP(32, 5, depth=8, width=64, activation="relu", weight_scale=2.0)
     he = act.DeepMLP(32, 5, depth=8, width=64, activation="relu", weight_scale=np.sqrt(2))
@@ -276,9 +276,9 @@ def test_smoothed_losses_and_steps_to_loss_on_a_hand_made_record():
 @pytest.fixture(scope="module")
 def separable():
     rng = np.random.default_rng(5)
-    centres = rng.normal(scale=3.0, size=(3, 8))
+    centers = rng.normal(scale=3.0, size=(3, 8))
     y = rng.integers(0, 3, size=300)
-    return centres[y] + rng.normal(size=(300, 8)), y
+    return centers[y] + rng.normal(size=(300, 8)), y
 
 
 def test_training_lowers_the_loss_and_records_the_probe(separable):
@@ -330,7 +330,7 @@ def test_bad_training_arguments_are_named(separable):
 # ---------------------------------------------------------------------------
 
 
-def test_layer_histograms_draw_one_labelled_line_per_layer(batch):
+def test_layer_histograms_draw_one_labeled_line_per_layer(batch):
     import matplotlib
 
     matplotlib.use("Agg")

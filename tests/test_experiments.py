@@ -161,7 +161,7 @@ def test_shift_study_and_compare_and_sweep(data):
 # ----------------------------------------------------------------------------- plotting
 
 
-def test_plot_helpers_draw_labelled_lines_bars_and_divergence_marks():
+def test_plot_helpers_draw_labeled_lines_bars_and_divergence_marks():
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots()

@@ -15,7 +15,7 @@ from bncourse import reference as ref
 N, H, W, C = 3, 2, 2, 6
 
 
-def _normalise(method: str, x: np.ndarray, groups: int) -> np.ndarray:
+def _normalize(method: str, x: np.ndarray, groups: int) -> np.ndarray:
     gamma, beta = np.ones(C), np.zeros(C)
     if method == "BN":
         return ref.batchnorm_forward(x, gamma, beta)
@@ -39,7 +39,7 @@ def test_mask_is_the_set_that_moves_the_statistics_of_the_reference_functions(
         method, N, C, H * W, groups=groups, sample=sample, channel=channel
     )
     target = (sample, 0, 0, channel)
-    base = _normalise(method, x, groups)[target]
+    base = _normalize(method, x, groups)[target]
     for n in range(N):
         for h in range(H):
             for w in range(W):
@@ -48,7 +48,7 @@ def test_mask_is_the_set_that_moves_the_statistics_of_the_reference_functions(
                         continue
                     bumped = x.copy()
                     bumped[n, h, w, c] += 5.0
-                    moved = abs(_normalise(method, bumped, groups)[target] - base) > 1e-6
+                    moved = abs(_normalize(method, bumped, groups)[target] - base) > 1e-6
                     assert moved == mask[n, c, h * W + w], (method, n, h, w, c)
 
 

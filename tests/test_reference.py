@@ -1,4 +1,4 @@
-"""The NumPy reference: behaviour, validation, a float64 gradient check and properties."""
+"""The NumPy reference: behavior, validation, a float64 gradient check and properties."""
 
 from __future__ import annotations
 
@@ -37,7 +37,7 @@ def rng():
 
 
 # ---------------------------------------------------------------------------
-# Plain behaviour on hand-checked numbers.
+# Plain behavior on hand-checked numbers.
 # ---------------------------------------------------------------------------
 
 
@@ -232,7 +232,7 @@ def test_folding_a_conv_kernel_scales_each_output_channel(rng):
     np.testing.assert_allclose(k2, kernel * gamma / np.sqrt(var + 1e-3), rtol=1e-5)
 
 
-def test_layer_norm_normalises_each_sample(rng):
+def test_layer_norm_normalizes_each_sample(rng):
     x = rng.normal(3.0, 5.0, size=(4, 2, 2, 6))
     y = ref.layer_norm(x, np.ones(6), np.zeros(6), eps=0.0)
     np.testing.assert_allclose(y.mean(axis=(1, 2, 3)), 0.0, atol=1e-5)

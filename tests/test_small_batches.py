@@ -56,7 +56,7 @@ def test_sample_outputs_rejects_unknown_methods():
         small_batches.sample_outputs(_normal_features(n=20), 0, 4, method="group")
 
 
-def test_unclipped_renorm_normalises_with_the_moving_averages():
+def test_unclipped_renorm_normalizes_with_the_moving_averages():
     rng = np.random.default_rng(2)
     x = rng.normal(1.0, 3.0, size=(6, 4))
     gamma, beta = rng.uniform(0.5, 2, 4), rng.normal(size=4)

@@ -158,12 +158,12 @@ def test_probe_records_sorted_percentiles_and_training_mode_probing_changes_noth
 
 def test_training_mode_probe_sees_batch_statistics_not_the_moving_ones(data):
     # Right after the first steps the moving variance is still close to its start (1.0),
-    # so the inference-mode probe is squeezed; the training-mode probe is normalised.
+    # so the inference-mode probe is squeezed; the training-mode probe is normalized.
     common = {"block": ("bn", "act"), "activation": "sigmoid", "probe": "act_1"}
     inference = trainer(**common).run(data, seed=0, steps=5, eval_every=5)
     training = trainer(**common, probe_training=True).run(data, seed=0, steps=5, eval_every=5)
     spread = lambda run: run.probe[0, 2] - run.probe[0, 0]  # noqa: E731
-    assert spread(training) > 1.0  # roughly +-1 standard deviation of a normalised unit
+    assert spread(training) > 1.0  # roughly +-1 standard deviation of a normalized unit
     assert spread(inference) < 0.5 * spread(training)
 
 

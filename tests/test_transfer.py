@@ -33,7 +33,7 @@ def _flat_bn_model(seed: int = 0):
     )
 
 
-def test_split_by_class_keeps_only_those_classes_relabelled(data):
+def test_split_by_class_keeps_only_those_classes_relabeled(data):
     part = transfer.split_by_class(data, [7, 3])
     assert set(part.y_train) == {0, 1} and part.num_classes == 2
     assert len(part.x_train) == np.isin(data.y_train, [3, 7]).sum()
@@ -158,7 +158,7 @@ def test_fine_tuning_comparison_runs_the_three_variants(data):
         source,
         target,
         seeds=(0,),
-        labelled=40,
+        labeled=40,
         units=(16, 16),
         pretrain_steps=30,
         head_steps=10,

@@ -18,7 +18,7 @@ def test_digit_batch_is_standardized_per_pixel(digits):
     assert x.shape == (64, 64) and y.shape == (64,)
     assert x.dtype == np.float32
     # pixels are standardized with the statistics of the whole training split, so a batch
-    # of 64 is only roughly centred; constant pixels (always blank) map to exactly 0
+    # of 64 is only roughly centered; constant pixels (always blank) map to exactly 0
     assert abs(float(x.mean())) < 0.2
     assert np.any(np.all(x == 0, axis=0))
 

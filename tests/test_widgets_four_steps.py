@@ -13,8 +13,8 @@ def test_feature_batches_have_the_stated_mean_spread_and_skew():
     assert x.shape == (2000, 64) and fs.feature_batches(4, 3).dtype == np.float32
     assert abs(x.mean() - fs.POPULATION_MEAN) < 0.005
     assert abs(x.std() - fs.POPULATION_STD) < 0.005
-    centred = x - x.mean()
-    assert (centred**3).mean() > 0  # skewed to the right, not a normal distribution
+    centered = x - x.mean()
+    assert (centered**3).mean() > 0  # skewed to the right, not a normal distribution
 
 
 def test_same_seed_same_batches_other_seed_other_batches():
@@ -24,12 +24,12 @@ def test_same_seed_same_batches_other_seed_other_batches():
     assert not np.array_equal(fs.feature_batches(8, 5, seed=1), fs.feature_batches(8, 5, seed=2))
 
 
-def test_a_batch_of_one_normalises_to_beta():
+def test_a_batch_of_one_normalizes_to_beta():
     out = fs.normalize_batches(fs.feature_batches(1, 50), gamma=2.0, beta=-0.7)
     np.testing.assert_allclose(out, -0.7, atol=1e-6)
 
 
-def test_a_batch_of_two_normalises_to_two_mirror_values():
+def test_a_batch_of_two_normalizes_to_two_mirror_values():
     samples = np.array([[1.0, 1.2], [5.0, 4.0]])
     eps = 1e-3
     out = fs.normalize_batches(samples, epsilon=eps)
@@ -72,7 +72,7 @@ def test_the_spread_of_batch_means_is_sigma_over_root_m(batch_size):
     assert means.std() == pytest.approx(expected, rel=0.1)
 
 
-def test_the_figure_has_three_labelled_panels():
+def test_the_figure_has_three_labeled_panels():
     import matplotlib.pyplot as plt
 
     figure = fs.draw_four_steps(batch_size=4, gamma=2.0, beta=1.0, epsilon=1e-2)

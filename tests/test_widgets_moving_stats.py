@@ -74,7 +74,7 @@ def test_moving_average_does_not_modify_its_input():
     np.testing.assert_array_equal(values, [1.0, 2.0, 3.0])
 
 
-def test_the_figure_has_two_labelled_panels():
+def test_the_figure_has_two_labeled_panels():
     import matplotlib.pyplot as plt
 
     figure = ms.draw_moving_stats(momentum=0.9, batch_size=4, steps=50)

@@ -35,7 +35,7 @@ _ENTRIES = [
         "BN (like scikit-learn's StandardScaler, and this course throughout) uses the biased "
         "variance: divide by m, the number of values each statistic averages. Dividing by "
         "m - 1 (ddof=1, the 'sample variance' of statistics courses and pandas' default) is "
-        "what PyTorch stores in running_var, not what normalisation uses.",
+        "what PyTorch stores in running_var, not what normalization uses.",
         "NumPy's np.var and np.std divide by m unless you pass ddof=1.",
     ),
     Diagnosis(
@@ -57,7 +57,7 @@ _ENTRIES = [
     Diagnosis(
         "std-for-var",
         "divides by the variance instead of the standard deviation",
-        "Normalising means dividing by the standard deviation, sqrt(var + eps). Dividing by "
+        "Normalizing means dividing by the standard deviation, sqrt(var + eps). Dividing by "
         "var + eps gives each feature a standard deviation of 1/sigma instead of 1.",
         "The denominator needs a square root.",
     ),
@@ -72,7 +72,7 @@ _ENTRIES = [
         "missing-scale-shift",
         "gamma and beta are not applied",
         "The last step of BN scales by gamma and shifts by beta, so the network can undo "
-        "the normalisation where that helps. Your output ignores one or both of them.",
+        "the normalization where that helps. Your output ignores one or both of them.",
         "Every feature has its own gamma and beta; use both.",
     ),
     Diagnosis(
@@ -135,7 +135,7 @@ _ENTRIES = [
     Diagnosis(
         "missing-centering",
         "the mean is not subtracted",
-        "Normalising first centres each feature (subtract its mean), then divides by its "
+        "Normalizing first centers each feature (subtract its mean), then divides by its "
         "standard deviation. Dividing alone changes the spread but leaves the mean where it "
         "was.",
         "Which part of (x - mean) / sqrt(var + eps) is missing?",
@@ -143,7 +143,7 @@ _ENTRIES = [
     Diagnosis(
         "ignores-given-stats",
         "recomputes the statistics instead of using the ones passed in",
-        "normalize receives mean and var as arguments, so the same function can normalise "
+        "normalize receives mean and var as arguments, so the same function can normalize "
         "with batch statistics (training) or with moving statistics (inference). Yours "
         "computes its own from x, so it gives the wrong answer whenever the two differ.",
         "Use the mean and var arguments; do not compute statistics inside normalize.",
@@ -171,7 +171,7 @@ _ENTRIES = [
     Diagnosis(
         "dgamma-uses-x",
         "dgamma uses x instead of x_hat",
-        "y = gamma * x_hat + beta, so dy/dgamma is x_hat, the normalised input, not x.",
+        "y = gamma * x_hat + beta, so dy/dgamma is x_hat, the normalized input, not x.",
         "dgamma sums dout times the quantity gamma multiplies.",
     ),
     Diagnosis(
@@ -208,7 +208,7 @@ _ENTRIES = [
         "bn-after-activation",
         "BN is placed after the activation",
         "The exercise asks for the original paper's order, Dense -> BN -> activation: BN "
-        "normalises the pre-activation, which the nonlinearity then receives. (After the "
+        "normalizes the pre-activation, which the nonlinearity then receives. (After the "
         "activation is also used in practice; lesson 07 measures both.)",
         "Keep the activation out of the Dense layer and add it as its own layer after BN.",
     ),

@@ -291,7 +291,7 @@ def _squeezed(stat: np.ndarray, axes: tuple[int, ...]) -> np.ndarray:
 
 
 # A constant feature: divide by 1 instead of 0 (the usual guard), return 0 outright, or
-# leave 0 / 0 = NaN. The first two agree whenever the numerator is centred.
+# leave 0 / 0 = NaN. The first two agree whenever the numerator is centered.
 CONSTANT_CHOICE = Choice(
     "constant",
     (Option("guard"), Option("zero"), Option("nan", "constant-feature")),
@@ -339,8 +339,8 @@ def _standardize(args: dict, values: dict, cache: dict) -> tuple[np.ndarray, ...
     x = _f64(args["x"])
     mean, var = moments(x, values["axes"], values["ddof"], cache)
     spread = np.sqrt(var) if values["divide_by"] == "std" else var
-    centred = x - mean if values["centering"] else x
-    return (safe_divide(centred, spread, values["constant"]),)
+    centered = x - mean if values["centering"] else x
+    return (safe_divide(centered, spread, values["constant"]),)
 
 
 STANDARDIZE = Family(
@@ -390,9 +390,9 @@ def _normalize(args: dict, values: dict, cache: dict) -> tuple[np.ndarray, ...]:
         mean, var = _f64(args["mean"]), _f64(args["var"])
     else:
         mean, var = moments(x, tuple(range(x.ndim - 1)), 0, cache)
-    centred = x - mean if values["centering"] else x
+    centered = x - mean if values["centering"] else x
     with np.errstate(divide="ignore", invalid="ignore"):
-        return (centred / denominator(var, values["eps"], values["denominator"]),)
+        return (centered / denominator(var, values["eps"], values["denominator"]),)
 
 
 NORMALIZE = Family(
@@ -417,9 +417,9 @@ SCALE_SHIFT = Family(choices_for=lambda args: (AFFINE_CHOICE,), compute=_scale_s
 def _forward(args: dict, values: dict, cache: dict) -> tuple[np.ndarray, ...]:
     x, gamma, beta = _f64(args["x"]), _f64(args["gamma"]), _f64(args["beta"])
     mean, var = moments(x, values["axes"], values["ddof"], cache)
-    centred = x - mean if values["centering"] else x
+    centered = x - mean if values["centering"] else x
     with np.errstate(divide="ignore", invalid="ignore"):
-        x_hat = centred / denominator(var, values["eps"], values["denominator"])
+        x_hat = centered / denominator(var, values["eps"], values["denominator"])
     return (apply_affine(x_hat, gamma, beta, values["affine"]),)
 
 
@@ -470,9 +470,9 @@ def _inference(args: dict, values: dict, cache: dict) -> tuple[np.ndarray, ...]:
         mean, var = _f64(args["moving_mean"]), _f64(args["moving_var"])
     else:
         mean, var = moments(x, tuple(range(x.ndim - 1)), values["stats"][1], cache)
-    centred = x - mean if values["centering"] else x
+    centered = x - mean if values["centering"] else x
     with np.errstate(divide="ignore", invalid="ignore"):
-        x_hat = centred / denominator(var, values["eps"], values["denominator"])
+        x_hat = centered / denominator(var, values["eps"], values["denominator"])
     return (apply_affine(x_hat, gamma, beta, values["affine"]),)
 
 

@@ -135,7 +135,7 @@ def moments(
 
 
 def denominator(var: np.ndarray, eps: float, how: str) -> np.ndarray:
-    """The normaliser under each placement of epsilon."""
+    """The normalizer under each placement of epsilon."""
     root = np.sqrt(np.maximum(var, 0.0))
     return {
         "sqrt(var+eps)": np.sqrt(var + eps),

@@ -233,7 +233,7 @@ def _analyse(description: dict[str, Any], args: dict[str, Any]) -> tuple[list[st
         feeding = [i for i in dense_at if i < bn_at[0]]
         if not feeding:
             problems.append(
-                "BatchNormalization comes before the hidden Dense layer; it should normalise "
+                "BatchNormalization comes before the hidden Dense layer; it should normalize "
                 "that layer's output."
             )
         else:

@@ -75,12 +75,12 @@ class CheckResult:
         printer.text(str(self))
 
     def _repr_html_(self) -> str:
-        _, colour = _MARKS.get(self.status, ("?", "#000"))
+        _, color = _MARKS.get(self.status, ("?", "#000"))
         body = html.escape(self.feedback)
         return (
-            f'<div class="bncourse-check" style="border-left: 5px solid {colour}; '
+            f'<div class="bncourse-check" style="border-left: 5px solid {color}; '
             'padding: 4px 12px; margin: 4px 0;">'
-            f'<div style="color: {colour}; font-weight: bold;">{html.escape(self.summary)}</div>'
+            f'<div style="color: {color}; font-weight: bold;">{html.escape(self.summary)}</div>'
             + (
                 f'<div style="white-space: pre-wrap; font-family: var(--jp-code-font-family, '
                 f'monospace); font-size: 90%; margin-top: 4px;">{body}</div>'

@@ -75,8 +75,8 @@ def draw_layers(
         xlabel="log10 |gradient|",
     )
     layers = np.arange(1, net.depth + 1)
-    colour = plotting.COLORS["with_bn" if batchnorm else "without_bn"]
-    depth_ax.semilogy(layers, result.gradient_std, "o-", color=colour, label="gradient std")
+    color = plotting.COLORS["with_bn" if batchnorm else "without_bn"]
+    depth_ax.semilogy(layers, result.gradient_std, "o-", color=color, label="gradient std")
     depth_ax.semilogy(
         layers, result.output_std, "s--", color=plotting.COLORS["alt"], label="output std"
     )

@@ -144,7 +144,7 @@ _EDGES = [
 
 
 def plot_graph(ax: Any = None, *, mean_path: bool = True, variance_path: bool = True) -> Any:
-    """Draw BN's computational graph; a dropped path's edges are dashed and grey.
+    """Draw BN's computational graph; a dropped path's edges are dashed and gray.
 
     Returns the matplotlib Figure (a new one when ``ax`` is None).
     """
@@ -154,7 +154,7 @@ def plot_graph(ax: Any = None, *, mean_path: bool = True, variance_path: bool = 
         figure, axes = plotting.subplots(width=7.0)
         ax = axes[0, 0]
     figure = ax.figure
-    colours = {
+    colors = {
         "direct": plotting.COLORS["with_bn"],
         "mean": plotting.COLORS["alt"],
         "variance": plotting.COLORS["alt2"],
@@ -171,7 +171,7 @@ def plot_graph(ax: Any = None, *, mean_path: bool = True, variance_path: bool = 
             xytext=(x0, y0),
             arrowprops={
                 "arrowstyle": "-|>",
-                "color": colours[path] if on else "#bbbbbb",
+                "color": colors[path] if on else "#bbbbbb",
                 "linestyle": "-" if on else "--",
                 "linewidth": 2.2 if on else 1.2,
                 "shrinkA": 15,
@@ -188,10 +188,10 @@ def plot_graph(ax: Any = None, *, mean_path: bool = True, variance_path: bool = 
             fontsize=14,
             bbox={"boxstyle": "circle,pad=0.35", "facecolor": "white", "edgecolor": "#444444"},
         )
-    for path, colour in colours.items():
+    for path, color in colors.items():
         if path != "always":
             state = "kept" if kept[path] else "dropped"
-            ax.plot([], [], color=colour if kept[path] else "#bbbbbb", label=f"{path} ({state})")
+            ax.plot([], [], color=color if kept[path] else "#bbbbbb", label=f"{path} ({state})")
     ax.set_xlim(-0.6, 8.6)
     ax.set_ylim(-0.8, 2.7)
     ax.set_aspect("equal")

@@ -1,7 +1,7 @@
 """Lesson 03's explorer: one feature before and after BN, and how noisy batch statistics are.
 
 The feature is a skewed distribution (mean 3, standard deviation 0.1, so variance 0.01).
-The explorer draws many batches of the chosen size, normalises each batch with its own
+The explorer draws many batches of the chosen size, normalizes each batch with its own
 mean and variance (training-mode BN), then scales by gamma and shifts by beta. Three
 panels: the values before BN, the pooled outputs after BN, and the spread of the batch
 means, which is the noise every output inherits from its batch.

@@ -5,7 +5,7 @@ random batches and records its moving mean and moving variance after every step,
 the statistics of the whole data set. ``moving_stats_explorer`` plots them for a chosen
 momentum, number of steps and batch size.
 
-The moving statistics start at 0 and 1 (Keras's initialisers) and move a fraction
+The moving statistics start at 0 and 1 (Keras's initializers) and move a fraction
 ``1 - momentum`` of the way towards each batch's statistics per step, so after ``t`` steps
 a fraction ``momentum**t`` of the starting gap is left, in expectation.
 

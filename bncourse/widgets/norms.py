@@ -1,4 +1,4 @@
-"""Lesson 09 explorers: which axes each normalisation averages over, and small-batch noise.
+"""Lesson 09 explorers: which axes each normalization averages over, and small-batch noise.
 
 ``axes_explorer`` draws the Wu & He-style cubes of ``bncourse.norm_axes`` with a method
 selector, the number of groups and the channel to highlight. ``batch_noise_explorer`` shows
@@ -53,7 +53,7 @@ def axes_explorer() -> Explorer:
         controls,
         title="Which values share one mean and variance?",
         description=(
-            "Shaded cells are normalised together. Try GN with 1 group and with "
+            "Shaded cells are normalized together. Try GN with 1 group and with "
             f"{_CHANNELS} groups, and compare with LN and IN."
         ),
     )
@@ -85,7 +85,7 @@ def draw_noise(x: np.ndarray, batch_size: int, *, sample: int = 0, feature: int 
     plotting.finish(
         ax,
         title=f"Sample {sample}, feature {feature}: output in 300 random batches of {batch_size}",
-        xlabel="normalised value",
+        xlabel="normalized value",
         ylabel="number of batches",
         legend=False,
     )
@@ -106,5 +106,5 @@ def batch_noise_explorer(x: Any, *, sample: int = 0, feature: int = 0) -> Explor
         lambda batch_size: draw_noise(x, batch_size, sample=sample, feature=feature),
         controls,
         title="One sample, many batches",
-        description="The same input, normalised with the statistics of different batch mates.",
+        description="The same input, normalized with the statistics of different batch mates.",
     )

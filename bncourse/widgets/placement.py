@@ -138,7 +138,7 @@ def variance_shift_explorer(*, seed: int = 0) -> Any:
         )
         plotting.finish(
             right,
-            title=f"normalised with the moving variance: variance {output.var():.2f}",
+            title=f"normalized with the moving variance: variance {output.var():.2f}",
             xlabel="x̂ at inference",
             ylabel="density",
         )

@@ -44,7 +44,7 @@ _FORM = {
     "truefalse": "True or False",
     "numeric": "a number",
 }
-_COLOURS = {"correct": "#2e7d32", "incorrect": "#c62828", "invalid": "#c62828"}
+_COLORS = {"correct": "#2e7d32", "incorrect": "#c62828", "invalid": "#c62828"}
 _VERDICT = {"correct": "Correct.", "incorrect": "Not quite.", "unanswered": "Not answered."}
 
 
@@ -101,12 +101,12 @@ def _question_html(number: int, question: Question, *, choices: bool = True) -> 
 
 
 def _feedback_html(status: str, message: str, explanation: str) -> str:
-    colour = _COLOURS.get(status, "#757575")
+    color = _COLORS.get(status, "#757575")
     mark = {"correct": "✔", "incorrect": "✘", "invalid": "✘"}.get(status, "○")
     text = message if status == "invalid" else _VERDICT.get(status, message)
     return (
-        f'<div style="border-left: 4px solid {colour}; padding: 2px 10px; margin: 4px 0;">'
-        f'<span style="color: {colour}; font-weight: bold;">{mark} {html.escape(text)}</span>'
+        f'<div style="border-left: 4px solid {color}; padding: 2px 10px; margin: 4px 0;">'
+        f'<span style="color: {color}; font-weight: bold;">{mark} {html.escape(text)}</span>'
         + (markdown_html(explanation) if explanation else "")
         + "</div>"
     )
