@@ -67,16 +67,12 @@ def check(
     """
     exercise = get_exercise(exercise_id)
     if not callable(fn):
-        return CheckResult(
-            exercise=exercise.id,
-            passed=False,
-            score=0.0,
-            max_score=exercise.max_score,
-            status="error",
-            feedback=(
-                f"check expected a function, got {type(fn).__name__}. Pass the function "
-                f"itself, without calling it: check({exercise_id!r}, {exercise_id})."
-            ),
+        return CheckResult.unscored(
+            exercise.id,
+            exercise.max_score,
+            "error",
+            f"check expected a function, got {type(fn).__name__}. Pass the function "
+            f"itself, without calling it: check({exercise_id!r}, {exercise_id}).",
         )
     cases = exercise.cases()
     judge_with = exercise.custom_judge or judge

@@ -270,16 +270,12 @@ def untouched(observations: list[Observation]) -> bool:
 
 def not_attempted(exercise: Exercise, cases: list[Case]) -> CheckResult:
     """The result for an untouched stub: no score, no traceback, what to do next."""
-    return CheckResult(
-        exercise=exercise.id,
-        passed=False,
-        score=0.0,
-        max_score=exercise.max_score,
-        status="not-attempted",
-        feedback=(
-            f"Not attempted yet: {exercise.id} still raises NotImplementedError. "
-            "Write your code in its cell, run that cell, then run this check again."
-        ),
+    return CheckResult.unscored(
+        exercise.id,
+        exercise.max_score,
+        "not-attempted",
+        f"Not attempted yet: {exercise.id} still raises NotImplementedError. "
+        "Write your code in its cell, run that cell, then run this check again.",
         cases=[CaseReport(c.label, c.kind, False, "not attempted") for c in cases],
     )
 

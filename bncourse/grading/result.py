@@ -51,6 +51,18 @@ class CheckResult:
     cases: list[CaseReport] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
+    @classmethod
+    def unscored(
+        cls,
+        exercise: str,
+        max_score: float,
+        status: str,
+        feedback: str,
+        cases: list[CaseReport] | None = None,
+    ) -> CheckResult:
+        """A zero-score result that did not get as far as judging outputs (see ``status``)."""
+        return cls(exercise, False, 0.0, max_score, status, feedback, cases=cases or [])
+
     @property
     def summary(self) -> str:
         mark, _ = _MARKS.get(self.status, ("?", "#000"))

@@ -117,15 +117,7 @@ def _exercises_of(lesson: str) -> list[str]:
 
 
 def _missing_check(exercise_id: str, why: str) -> CheckResult:
-    exercise = get_exercise(exercise_id)
-    return CheckResult(
-        exercise=exercise_id,
-        passed=False,
-        score=0.0,
-        max_score=exercise.max_score,
-        status="missing",
-        feedback=why,
-    )
+    return CheckResult.unscored(exercise_id, get_exercise(exercise_id).max_score, "missing", why)
 
 
 def grade_submission(
