@@ -412,7 +412,6 @@ def judge(exercise: Exercise, cases: list[Case], observations: list[Observation]
         max_score=exercise.max_score,
         status=status,
         feedback="\n".join(lines),
-        diagnosis=diagnoses[0] if diagnoses else None,
         diagnoses=diagnoses,
         cases=reports,
         notes=notes,

@@ -391,7 +391,6 @@ def judge_model(
         max_score=exercise.max_score,
         status=status,
         feedback="\n".join(lines),
-        diagnosis=diagnoses[0] if diagnoses else None,
         diagnoses=diagnoses,
         cases=reports,
     )

@@ -37,7 +37,8 @@ class CheckResult:
 
     ``status`` is ``passed``, ``failed``, ``error`` (the function raised on every input),
     ``timeout`` or ``not-attempted``. ``diagnosis`` is the id of the first named mistake
-    (see ``bncourse.grading.DIAGNOSES``), ``diagnoses`` all of them.
+    (see ``bncourse.grading.DIAGNOSES``), ``diagnoses`` all of them; ``diagnosis`` defaults
+    to the first of ``diagnoses``.
     """
 
     exercise: str
@@ -50,6 +51,10 @@ class CheckResult:
     diagnoses: list[str] = field(default_factory=list)
     cases: list[CaseReport] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if self.diagnosis is None and self.diagnoses:
+            self.diagnosis = self.diagnoses[0]
 
     @classmethod
     def unscored(
