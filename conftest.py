@@ -1,23 +1,29 @@
-"""Notebook tests (nbval) read what every check and quiz displays.
+"""Notebook tests (nbval) read what every check, quiz and claim displays.
 
 In solutions/, every check must pass and every quiz must show full marks. In lessons/,
 every check must say "not attempted" and every quiz "unanswered": the stubs really are
 stubs, and nothing later in a lesson depends on the learner's unfinished code. A cell that
-calls check(...) or shows a quiz but displays no result fails too.
+calls check(...) or shows a quiz but displays no result fails too. In both, every measured
+claim must hold: ``BNCOURSE_STRICT_CLAIMS=1`` (set here, inherited by the notebook kernels)
+makes a claim that does not hold raise, and a displayed ✘ fails the cell as well.
 """
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
 import pytest
 
+# Set before any kernel starts: nbval's kernels inherit this process's environment.
+os.environ["BNCOURSE_STRICT_CLAIMS"] = "1"
+
 RESULT_MIMETYPE = "application/vnd.bncourse.result+json"
 _SHOWS_RESULT = re.compile(r"^(check\(|quiz\.show\(|bncourse\.quiz\.show\()", re.MULTILINE)
 _EXPECTED = {
-    "solutions": {"check": {"passed"}, "quiz": {"full-marks"}},
-    "lessons": {"check": {"not-attempted"}, "quiz": {"unanswered"}},
+    "solutions": {"check": {"passed"}, "quiz": {"full-marks"}, "claim": {"holds"}},
+    "lessons": {"check": {"not-attempted"}, "quiz": {"unanswered"}, "claim": {"holds"}},
 }
 
 

@@ -1,7 +1,8 @@
 """Time and peak memory of every notebook, run top to bottom (the course budget table).
 
-Each notebook runs in a fresh kernel, as a learner's would. Budget: <= 60 s and
-<= 1.5 GB peak memory per notebook on 2 CPU cores. Prints a Markdown table; not a test.
+Each notebook runs in a fresh kernel, as a learner's would (``bncourse.tooling.runs``).
+Budget: <= 60 s and <= 1.5 GB peak memory per notebook on 2 CPU cores. Prints a Markdown
+table; not a test.
 
     python benchmarks/notebooks.py                 # solutions/ and lessons/
     python benchmarks/notebooks.py solutions/03_*.ipynb
@@ -9,45 +10,14 @@ Each notebook runs in a fresh kernel, as a learner's would. Budget: <= 60 s and
 
 from __future__ import annotations
 
-import json
-import subprocess
 import sys
 from pathlib import Path
+
+from bncourse.tooling.runs import run_notebook
 
 ROOT = Path(__file__).resolve().parents[1]
 BUDGET_SECONDS = 60.0
 BUDGET_MB = 1536.0
-
-# Runs in a child process so that RUSAGE_CHILDREN measures only this notebook's kernel.
-_RUNNER = r"""
-import json, resource, sys, time
-from pathlib import Path
-import nbformat
-from nbclient import NotebookClient
-path = Path(sys.argv[1])
-notebook = nbformat.read(path, as_version=4)
-client = NotebookClient(notebook, timeout=600, kernel_name="python3",
-                        resources={"metadata": {"path": str(path.parent)}})
-start = time.perf_counter()
-error = ""
-try:
-    client.execute()
-except Exception as exc:  # report, do not crash the table
-    error = type(exc).__name__
-seconds = time.perf_counter() - start
-peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-print(json.dumps({"seconds": seconds, "peak_mb": peak_kb / 1024, "error": error}))
-"""
-
-
-def measure(path: Path) -> dict:
-    completed = subprocess.run(
-        [sys.executable, "-c", _RUNNER, str(path)], capture_output=True, text=True, cwd=ROOT
-    )
-    lines = [line for line in completed.stdout.splitlines() if line.startswith("{")]
-    if not lines:
-        return {"seconds": float("nan"), "peak_mb": float("nan"), "error": "runner failed"}
-    return json.loads(lines[-1])
 
 
 def main(argv: list[str]) -> int:
@@ -58,16 +28,12 @@ def main(argv: list[str]) -> int:
     print("|---|---:|---:|:---:|")
     worst = 0
     for path in paths:
-        result = measure(path)
-        ok = (
-            not result["error"]
-            and result["seconds"] <= BUDGET_SECONDS
-            and result["peak_mb"] <= BUDGET_MB
-        )
+        run = run_notebook(path, "as-written", cwd=ROOT)
+        ok = run.ok and run.seconds <= BUDGET_SECONDS and run.peak_mb <= BUDGET_MB
         worst += not ok
-        note = "yes" if ok else ("no: " + result["error"] if result["error"] else "no")
+        note = "yes" if ok else ("no: " + run.error[:80] if run.error else "no")
         name = f"{path.parent.name}/{path.name}"
-        print(f"| {name} | {result['seconds']:.1f} | {result['peak_mb']:.0f} | {note} |")
+        print(f"| {name} | {run.seconds:.1f} | {run.peak_mb:.0f} | {note} |", flush=True)
     return 1 if worst else 0
 
 

@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from bncourse import reference as ref
+from bncourse.seeding import resolve
 from bncourse.validation import float64_array
 
 __all__ = [
@@ -224,7 +225,7 @@ class DeepMLP:
         self.in_features, self.n_classes = int(in_features), int(n_classes)
         self.weight_scale = float(weight_scale)
         self.batchnorm = bool(batchnorm)
-        rng = np.random.default_rng(seed)
+        rng = np.random.default_rng(resolve(seed))
         self.params: dict[str, np.ndarray] = {}
         fan_in = self.in_features
         for layer in range(1, self.depth + 1):
@@ -408,7 +409,7 @@ def train(
         raise ValueError(f"learning_rate must be a finite number > 0; got {learning_rate}")
     if not np.isfinite(shift_level) or shift_level < 0:
         raise ValueError(f"shift_level must be a finite number >= 0; got {shift_level}")
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(resolve(seed))
     probe = x[: min(probe_size, len(x))]
     probe_labels = labels[: len(probe)]
     losses = np.empty(steps)

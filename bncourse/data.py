@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from bncourse.seeding import resolve
+
 __all__ = ["DataSplit", "digits", "house_prices", "shift_intensity", "fashion_mnist"]
 
 
@@ -44,7 +46,7 @@ def _split_indices(
             "val_fraction and test_fraction must be in [0, 1) and sum to less than 1; "
             f"got {val_fraction} and {test_fraction}"
         )
-    order = np.random.default_rng(seed).permutation(n)
+    order = np.random.default_rng(resolve(seed)).permutation(n)
     n_test = round(n * test_fraction)
     n_val = round(n * val_fraction)
     return order[n_test + n_val :], order[n_test : n_test + n_val], order[:n_test]
@@ -85,7 +87,7 @@ def house_prices(
     """
     if n_samples < 2:
         raise ValueError(f"n_samples must be at least 2; got {n_samples}")
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(resolve(seed))
     area = rng.uniform(40.0, 200.0, n_samples)
     distance = rng.uniform(0.5, 5.0, n_samples)
     price = 2.5 * area - 40.0 * distance + 150.0 + rng.normal(0.0, 15.0, n_samples)
@@ -124,7 +126,7 @@ def fashion_mnist(*, flatten: bool = True, seed: int = 0) -> DataSplit:
         x_train, x_test = x_train.reshape(len(x_train), -1), x_test.reshape(len(x_test), -1)
     else:
         x_train, x_test = x_train[..., np.newaxis], x_test[..., np.newaxis]
-    order = np.random.default_rng(seed).permutation(len(x_train))
+    order = np.random.default_rng(resolve(seed)).permutation(len(x_train))
     n_val = len(x_train) // 6
     val, train = order[:n_val], order[n_val:]
     return DataSplit(

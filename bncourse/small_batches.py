@@ -25,6 +25,7 @@ import numpy as np
 
 from bncourse import reference as ref
 from bncourse.data import DataSplit
+from bncourse.seeding import resolve
 
 __all__ = [
     "NORMALIZATIONS",
@@ -78,7 +79,7 @@ def statistics_spread(
     """Draw ``batches`` random batches of each size from ``x`` (samples, features) and measure
     how much their mean and biased variance scatter around the whole set's."""
     x = _check_features(x)
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(resolve(seed))
     var = x.var(axis=0)
     mean_spread, var_spread, var_ratio = [], [], []
     for m in batch_sizes:
@@ -122,7 +123,7 @@ def sample_outputs(
     features = x.shape[1]
     gamma, beta = np.ones(features, np.float32), np.zeros(features, np.float32)
     others = np.delete(np.arange(len(x)), sample)
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(resolve(seed))
     rows = []
     for _ in range(batches):
         mates = rng.choice(others, size=batch_size - 1, replace=False)
@@ -266,7 +267,9 @@ def _glorot_per_seed(model: Any, seeds: Sequence[int]) -> None:
             suffix = layer.name.rsplit("_", 1)[-1]
             depth = int(suffix) if suffix.isdigit() else 0  # the logits layer: depth 0
             kernels = [
-                np.random.default_rng([seed, depth]).uniform(-limit, limit, (fan_in, fan_out))
+                np.random.default_rng([resolve(seed), depth]).uniform(
+                    -limit, limit, (fan_in, fan_out)
+                )
                 for seed in seeds
             ]
             layer.kernel.assign(np.stack(kernels).astype(np.float32))
@@ -279,7 +282,7 @@ def _as_list(outputs: Any) -> list[Any]:
 
 def _batch_indices(n: int, batch_size: int, steps: int, seed: int) -> np.ndarray:
     """(steps, batch_size) row indices: shuffled epochs, no row twice in one batch."""
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(resolve(seed))
     per_epoch = n // batch_size
     epochs = -(-steps // per_epoch)
     rows = [rng.permutation(n)[: per_epoch * batch_size] for _ in range(epochs)]

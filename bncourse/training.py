@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from bncourse.data import DataSplit
+from bncourse.seeding import resolve
 
 __all__ = ["MLP", "Run", "Trainer", "stack"]
 
@@ -241,7 +242,7 @@ class Trainer:
                     initializer = keras.initializers.VarianceScaling(
                         scale=init_scale**2, mode="fan_in", distribution="untruncated_normal"
                     )
-                config = initializer.get_config() | {"seed": seed * 1000 + index}
+                config = initializer.get_config() | {"seed": (resolve(seed) * 1000 + index) % 2**31}
                 fresh = type(initializer).from_config(config)
                 layer.kernel.assign(fresh(layer.kernel.shape, dtype="float32"))
                 if layer.bias is not None:
@@ -254,7 +255,7 @@ class Trainer:
                 layer.moving_variance.assign(np.ones(channels, np.float32))
             elif isinstance(layer, keras.layers.Dropout):
                 state = layer.seed_generator.state
-                state.assign(np.array([seed, index], dtype=state.dtype))
+                state.assign(np.array([resolve(seed), index], dtype=state.dtype))
         for variable in self.optimizer.variables:
             variable.assign(np.zeros(variable.shape, dtype=variable.dtype))
         self.optimizer.learning_rate.assign(learning_rate)
@@ -283,7 +284,7 @@ class Trainer:
             raise ValueError("steps, eval_every and batch_size must be positive")
         x_train, y_train = data.x_train, data.y_train
         self.reset(seed, learning_rate, init_scale)
-        rng = np.random.default_rng(seed)
+        rng = np.random.default_rng(resolve(seed))
         n_probe = min(len(data.x_val), 512)
         train_probe = rng.choice(len(x_train), size=n_probe, replace=False)
         x_fit_check, y_fit_check = x_train[train_probe], y_train[train_probe]

@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from bncourse.data import DataSplit, shift_intensity
+from bncourse.seeding import resolve
 
 __all__ = [
     "split_by_class",
@@ -252,7 +253,7 @@ class StepTrainer:
             raise ValueError(f"need 1 <= batch_size <= {len(x)} and steps >= 0")
         if steps == 0:
             return np.zeros(0)
-        rng = np.random.default_rng(seed)
+        rng = np.random.default_rng(resolve(seed))
         order, position, batches = rng.permutation(len(x)), 0, []
         for _ in range(steps):
             if position + batch_size > len(order):
@@ -337,7 +338,7 @@ def compare_fine_tuning(
         raise ValueError(f"variants must come from {sorted(FINE_TUNING_VARIANTS)}; got {variants}")
     if not 1 <= labeled <= len(target.x_train):
         raise ValueError(f"labeled must lie in [1, {len(target.x_train)}]; got {labeled}")
-    keras.utils.set_random_seed(0)
+    keras.utils.set_random_seed(resolve(0))
     input_dim = source.x_train.shape[1]
     base = build_base(input_dim, units)
     inputs = keras.Input((input_dim,), name="pixels")
@@ -358,7 +359,7 @@ def compare_fine_tuning(
     head_trainer = StepTrainer(plain)
     starts, subsets = [], []
     for seed in seeds:
-        rng = np.random.default_rng(seed)
+        rng = np.random.default_rng(resolve(seed))
         subset = rng.choice(len(target.x_train), size=labeled, replace=False)
         base.set_weights(pretrained)
         head.set_weights(fresh_head)

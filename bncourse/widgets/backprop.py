@@ -17,6 +17,7 @@ import numpy as np
 
 from bncourse.gradcheck import numerical_gradient, relative_error
 from bncourse.reference import DEFAULT_EPSILON
+from bncourse.seeding import resolve
 
 __all__ = [
     "input_gradient",
@@ -112,7 +113,7 @@ def explorer_batch(
         raise TypeError(f"batch_size must be an int; got {type(batch_size).__name__}")
     if batch_size < 2:
         raise ValueError(f"batch_size must be >= 2; got {batch_size}")
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(resolve(seed))
     x = rng.normal(size=(batch_size, 3)) * [0.5, 2.0, 4.0] + [1.0, -3.0, 5.0]
     dout = rng.normal(size=(batch_size, 3)) + float(shared)
     gamma = np.array([1.7, 0.6, 2.3])

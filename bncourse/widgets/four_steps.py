@@ -15,6 +15,8 @@ from typing import Any
 
 import numpy as np
 
+from bncourse.seeding import resolve
+
 __all__ = [
     "BATCH_SIZES",
     "POPULATION_MEAN",
@@ -50,7 +52,7 @@ def feature_batches(batch_size: int, batches: int = 400, *, seed: int = 0) -> np
     batch_size = _check_batch_size(batch_size)
     if isinstance(batches, bool) or not isinstance(batches, (int, np.integer)) or batches < 1:
         raise ValueError(f"batches must be an int >= 1; got {batches!r}")
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(resolve(seed))
     draws = rng.gamma(_SHAPE, 1.0, size=(int(batches), batch_size))
     standard = (draws - _SHAPE) / np.sqrt(_SHAPE)  # mean 0, standard deviation 1
     return (POPULATION_MEAN + POPULATION_STD * standard).astype(np.float32)

@@ -19,6 +19,8 @@ from typing import Any
 
 import numpy as np
 
+from bncourse.seeding import resolve
+
 __all__ = [
     "MovingStatistics",
     "moving_statistics",
@@ -101,7 +103,7 @@ def moving_statistics(
     import tensorflow as tf
 
     data = data.astype(np.float32)
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(resolve(seed))
     batches = data[rng.integers(0, len(data), size=(int(steps), int(batch_size)))]
     layer = keras.layers.BatchNormalization(momentum=float(momentum))
     layer.build((None, data.shape[1]))

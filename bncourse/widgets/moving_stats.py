@@ -19,6 +19,8 @@ from typing import Any
 
 import numpy as np
 
+from bncourse.seeding import resolve
+
 __all__ = [
     "CONVENTIONS",
     "POPULATION_MEAN",
@@ -49,7 +51,7 @@ def batch_statistics(
             raise TypeError(f"{name} must be an int; got {type(value).__name__}")
         if value < least:
             raise ValueError(f"{name} must be >= {least}; got {value}")
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(resolve(seed))
     x = rng.normal(POPULATION_MEAN, POPULATION_STD, size=(int(steps), int(batch_size)))
     return x.mean(axis=1), x.var(axis=1), x.var(axis=1, ddof=1)
 

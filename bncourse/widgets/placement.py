@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from bncourse.seeding import resolve
 from bncourse.training import Run
 
 __all__ = ["METRICS", "curves_explorer", "dropout_variance", "variance_shift_explorer"]
@@ -81,7 +82,7 @@ def dropout_variance(
     """
     if not 0.0 <= rate < 1.0:
         raise ValueError(f"rate must lie in [0, 1); got {rate}")
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(resolve(seed))
     x = rng.normal(mean, np.sqrt(variance), n)
     keep = 1.0 - rate
     mask = rng.random(n) < keep
