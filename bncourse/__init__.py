@@ -1,5 +1,15 @@
 """bncourse: an interactive course on Batch Normalization.
 
+The package in layers (docs/ARCHITECTURE.md is the map):
+
+* the core, which everything may use: ``reference`` (the NumPy BN), ``data``, ``plotting``,
+  ``seeding``, ``validation`` and ``claims``;
+* ``lab``: what several lessons share (the explorer base, Keras training and experiments);
+* ``topics``: one module per lesson topic, its helpers and explorers side by side;
+* ``grading``: ``check`` and the hint ladder, the judging engine and the exercise
+  specifications; ``quiz``: the quiz banks, widget and authoring tools;
+* ``instructor``: grading a class; ``tooling`` and ``cli``: the ``bncourse`` command.
+
 ``import bncourse`` is cheap: it loads NumPy and nothing heavier. The modules that need
 matplotlib, ipywidgets or TensorFlow import them when they are first used.
 """
@@ -20,23 +30,19 @@ __version__ = "0.1.0"
 __all__ = ["seed_everything", "__version__"]
 
 _SUBMODULES = {
-    "activations",
-    "build",
+    "claims",
     "cli",
     "data",
-    "experiments",
-    "feature_maps",
-    "gradcheck",
-    "gradient_descent",
     "grading",
-    "norm_axes",
+    "instructor",
+    "lab",
     "plotting",
     "quiz",
     "reference",
-    "small_batches",
-    "training",
-    "transfer",
-    "widgets",
+    "seeding",
+    "tooling",
+    "topics",
+    "validation",
 }
 
 

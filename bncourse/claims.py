@@ -34,13 +34,13 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Claim", "ClaimFailed", "claim", "strict", "STRICT_ENV", "CLAIM_MIMETYPE"]
+__all__ = ["Claim", "ClaimFailed", "claim", "strict", "STRICT_ENV", "RESULT_MIMETYPE"]
 
 STRICT_ENV = "BNCOURSE_STRICT_CLAIMS"
 """Set to ``1`` to make a claim that does not hold raise ``ClaimFailed`` (the tests do)."""
 
-CLAIM_MIMETYPE = "application/vnd.bncourse.result+json"
-"""The same JSON output type checks and quizzes use; the notebook tests read it."""
+RESULT_MIMETYPE = "application/vnd.bncourse.result+json"
+"""Claims, checks and quizzes also display as this JSON, which the notebook tests read."""
 
 _DIFFERS = (
     "This run differs from the runs the lesson's text was written from. The numbers above "
@@ -160,7 +160,7 @@ class Claim:
         return {
             "text/plain": str(self),
             "text/html": self._repr_html_(),
-            CLAIM_MIMETYPE: self.to_payload(),
+            RESULT_MIMETYPE: self.to_payload(),
         }
 
 

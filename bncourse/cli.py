@@ -6,8 +6,8 @@ import importlib
 import sys
 
 _COMMANDS = {
-    "build": ("bncourse.build", "generate lessons/ from solutions/"),
-    "quiz": ("bncourse.quiz_tools", "authors' quiz tools: hash an answer, validate the banks"),
+    "build": ("bncourse.tooling.build", "generate lessons/ from solutions/"),
+    "quiz": ("bncourse.quiz.authoring", "authors' quiz tools: hash an answer, validate the banks"),
     "grade": ("bncourse.instructor", "grade submitted notebooks into a gradebook"),
 }
 

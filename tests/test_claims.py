@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bncourse.claims import CLAIM_MIMETYPE, STRICT_ENV, Claim, ClaimFailed, claim
+from bncourse.claims import RESULT_MIMETYPE, STRICT_ENV, Claim, ClaimFailed, claim
 
 
 def test_a_claim_that_holds_shows_a_tick_and_its_numbers(capsys):
@@ -44,7 +44,7 @@ def test_a_custom_sentence_replaces_the_default_one():
 def test_the_claim_displays_html_and_the_json_the_notebook_tests_read():
     shown = Claim("a < b", False, {"a": 2.0, "b": 1.0})
     bundle = shown._repr_mimebundle_()
-    assert bundle[CLAIM_MIMETYPE] == {
+    assert bundle[RESULT_MIMETYPE] == {
         "kind": "claim",
         "name": "a < b",
         "status": "fails",

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from bncourse import quiz
 from bncourse.grading.result import RESULT_MIMETYPE, gradescope_results
-from bncourse.quiz_tools import hash_for, key_problems, read_quiz_answers
+from bncourse.quiz.authoring import hash_for, key_problems, read_quiz_answers
 
 ROOT = Path(__file__).resolve().parents[1]
 LESSON_STEMS = [

@@ -15,9 +15,10 @@ from typing import Any
 
 from bncourse.grading.catalogue import DIAGNOSES, Diagnosis
 from bncourse.grading.execution import DEFAULT_TIMEOUT, Observation, observe_call
-from bncourse.grading.exercises import EXERCISES, Case, Exercise
+from bncourse.grading.exercises import REGISTRY as EXERCISES
 from bncourse.grading.judge import judge
 from bncourse.grading.result import CaseReport, CheckResult, gradescope_results
+from bncourse.grading.spec import Case, Exercise
 
 __all__ = [
     "check",

@@ -190,3 +190,13 @@ def eps_choice(case_args: dict[str, Any], default: float = 1e-3) -> Choice:
         fixed = [Option(default, "ignores-eps-argument")] if given != default else []
         return Choice("eps", (Option(given), *fixed), per_case=True)
     return Choice("eps", (Option(default), Option(1e-5, "wrong-eps-default")), per_case=True)
+
+
+def f64(value: Any) -> np.ndarray:
+    """A float64 array of ``value``: families compute in float64."""
+    return np.asarray(value, dtype=np.float64)
+
+
+def squeezed(stat: np.ndarray, axes: tuple[int, ...]) -> np.ndarray:
+    """A keepdims statistic squeezed back to one value per feature."""
+    return np.squeeze(stat, axis=axes)

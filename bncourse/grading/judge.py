@@ -14,7 +14,6 @@ import numpy as np
 
 from bncourse.grading.catalogue import DIAGNOSES
 from bncourse.grading.execution import Observation, Returned
-from bncourse.grading.exercises import Case, Exercise
 from bncourse.grading.families import (
     Combination,
     combinations,
@@ -23,6 +22,7 @@ from bncourse.grading.families import (
     wrong_count,
 )
 from bncourse.grading.result import CaseReport, CheckResult
+from bncourse.grading.spec import Case, Exercise
 
 __all__ = ["judge", "close", "not_attempted", "untouched"]
 

@@ -6,10 +6,10 @@ import html
 from dataclasses import dataclass, field
 from typing import Any
 
+from bncourse.claims import RESULT_MIMETYPE
+
 __all__ = ["CheckResult", "CaseReport", "gradescope_results", "RESULT_MIMETYPE"]
 
-RESULT_MIMETYPE = "application/vnd.bncourse.result+json"
-"""Checks and quizzes also display as this JSON, which the notebook tests read."""
 
 _MARKS = {
     "passed": ("✔", "#2e7d32"),

@@ -1,0 +1,595 @@
+"""Lesson 02 (why normalize activations): activations and gradients inside a deep network.
+
+A small multilayer perceptron written out in NumPy, forward and backward by hand, so every
+intermediate value can be looked at: the input to each nonlinearity, its output, the
+gradient arriving at each layer. Optionally each hidden layer normalizes its
+pre-activation with Batch Normalization (``bncourse.reference``), placed as in the original
+paper: Dense (no bias) -> BN -> nonlinearity.
+
+The diagnostics follow Karpathy's "makemore" notebooks: per-layer histograms, the fraction
+of saturated units, and the spread of the gradients layer by layer. ``train`` runs a few
+hundred steps of plain SGD and records how the input distribution of one layer moves, with
+an option to inject a random shift and rescaling after every BN layer (the experiment of
+Santurkar et al., 2018, Section 2.1, in miniature).
+
+The explorer (``activations_explorer``): the learner picks the nonlinearity, the weight
+scale, the depth and whether each hidden layer uses BN, and sees per layer the histogram of
+what comes out of the nonlinearity, the histogram of the gradient arriving there (as
+orders of magnitude), and the gradient's spread against depth.
+
+Arithmetic is float64 inside; arrays handed back are float32. matplotlib and ipywidgets
+are imported only when a figure or an explorer is built.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from bncourse import reference as ref
+from bncourse.seeding import resolve
+from bncourse.validation import float64_array
+
+__all__ = [
+    "ACTIVATIONS",
+    "SATURATION_LEVEL",
+    "activate",
+    "local_gradient",
+    "saturated_fraction",
+    "Shift",
+    "random_shift",
+    "DeepMLP",
+    "Pass",
+    "TrainingRecord",
+    "train",
+    "plot_layer_histograms",
+    "digit_batch",
+    "draw_layers",
+    "activation_explorer",
+]
+
+
+ACTIVATIONS = ("tanh", "sigmoid", "relu")
+
+SATURATION_LEVEL = 0.05
+"""A unit counts as saturated when its local gradient f'(z) is below 5% of f's largest."""
+
+_MAX_SLOPE = {"tanh": 1.0, "sigmoid": 0.25, "relu": 1.0}
+
+
+def _activation_name(activation: Any) -> str:
+    if activation not in ACTIVATIONS:
+        raise ValueError(f"activation must be one of {ACTIVATIONS}; got {activation!r}")
+    return activation
+
+
+def activate(z: Any, activation: str) -> np.ndarray:
+    """``tanh(z)``, ``sigmoid(z) = 1 / (1 + exp(-z))`` or ``relu(z) = max(z, 0)``."""
+    activation = _activation_name(activation)
+    z = float64_array(z, "z", finite=False)
+    return _activate(z, activation).astype(np.float32)
+
+
+def local_gradient(z: Any, activation: str) -> np.ndarray:
+    """``f'(z)``: how much of the gradient a unit passes back at pre-activation ``z``."""
+    activation = _activation_name(activation)
+    z = float64_array(z, "z", finite=False)
+    return _slope(z, _activate(z, activation), activation).astype(np.float32)
+
+
+def saturated_fraction(z: Any, activation: str) -> float:
+    """The fraction of entries of ``z`` where ``f'(z)`` is below 5% of its largest value.
+
+    tanh: ``|tanh(z)|`` above about 0.975; sigmoid: output below about 0.013 or above about
+    0.987; relu: every ``z <= 0`` (a switched-off unit passes no gradient at all).
+    """
+    activation = _activation_name(activation)
+    z = float64_array(z, "z", finite=False)
+    slope = _slope(z, _activate(z, activation), activation)
+    return float(np.mean(slope < SATURATION_LEVEL * _MAX_SLOPE[activation]))
+
+
+def _one_blas_thread() -> Any:
+    """Run BLAS on one thread. These matrices are small: on a shared two-core machine
+    (Binder, CI) extra BLAS threads only wait for each other, which made a 512x100 by
+    100x100 product ten times slower here. Falls back to doing nothing without threadpoolctl
+    (a dependency of scikit-learn)."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - scikit-learn always brings it
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=1, user_api="blas")
+
+
+def _activate(z: np.ndarray, activation: str) -> np.ndarray:
+    if activation == "tanh":
+        return np.tanh(z)
+    if activation == "sigmoid":
+        return 0.5 * (1.0 + np.tanh(0.5 * z))  # the same function, without overflow
+    return np.maximum(z, 0.0)
+
+
+def _slope(z: np.ndarray, a: np.ndarray, activation: str) -> np.ndarray:
+    if activation == "tanh":
+        return 1.0 - a * a
+    if activation == "sigmoid":
+        return a * (1.0 - a)
+    return (z > 0).astype(np.float64)
+
+
+@dataclass(frozen=True)
+class Shift:
+    """A per-unit rescaling and offset, ``z -> scale * z + offset``, one row per hidden layer."""
+
+    scale: np.ndarray  # (depth, width)
+    offset: np.ndarray  # (depth, width)
+
+
+def random_shift(depth: int, width: int, level: float, rng: np.random.Generator) -> Shift:
+    """Every unit gets its own random scale ``exp(U(-level, level))`` and offset
+    ``U(-level, level)``: each unit's mean and spread move by a random amount.
+
+    Drawn afresh at every training step, this is deliberate, time-varying "covariate
+    shift" after BN (our simplified version of Santurkar et al.'s noise; theirs is
+    described in their Appendix A).
+    """
+    if not np.isfinite(level) or level < 0:
+        raise ValueError(f"level must be a finite number >= 0; got {level}")
+    scale = np.exp(rng.uniform(-level, level, size=(depth, width)))
+    offset = rng.uniform(-level, level, size=(depth, width))
+    return Shift(scale, offset)
+
+
+@dataclass(frozen=True)
+class Pass:
+    """Everything one forward and backward pass recorded, one list entry per hidden layer.
+
+    ``inputs[l]``: what entered layer ``l``'s nonlinearity (after BN when the network uses
+    it); ``outputs[l]``: the nonlinearity's output; ``output_grads[l]``: the gradient of the
+    loss with respect to that output; ``grads``: the gradient of every parameter.
+    """
+
+    activation: str
+    inputs: list[np.ndarray]
+    outputs: list[np.ndarray]
+    output_grads: list[np.ndarray]
+    grads: dict[str, np.ndarray]
+    loss: float
+
+    @property
+    def depth(self) -> int:
+        return len(self.inputs)
+
+    @property
+    def saturation(self) -> np.ndarray:
+        """Fraction of saturated units (see ``saturated_fraction``) in each hidden layer."""
+        return np.array([saturated_fraction(z, self.activation) for z in self.inputs])
+
+    @property
+    def output_std(self) -> np.ndarray:
+        """The standard deviation of each hidden layer's output."""
+        return np.array([float(np.std(a)) for a in self.outputs])
+
+    @property
+    def gradient_std(self) -> np.ndarray:
+        """The standard deviation of the gradient arriving at each hidden layer's output."""
+        return np.array([float(np.std(g)) for g in self.output_grads])
+
+    def table(self) -> str:
+        """One line per layer: output mean and std, % saturated, gradient std."""
+        lines = ["layer   output mean  output std  saturated  gradient std"]
+        for index in range(self.depth):
+            a, g = self.outputs[index], self.output_grads[index]
+            lines.append(
+                f"{index + 1:>5}  {np.mean(a):>11.3f}  {np.std(a):>10.3f}  "
+                f"{100 * self.saturation[index]:>8.1f}%  {np.std(g):>12.2e}"
+            )
+        return "\n".join(lines)
+
+
+class DeepMLP:
+    """``depth`` hidden layers of ``width`` units, then a linear softmax classifier.
+
+    Hidden weights are drawn from ``N(0, (weight_scale / sqrt(fan_in))**2)``: with
+    ``weight_scale=1`` a layer keeps the variance of a unit-variance input before the
+    nonlinearity (LeCun initialization). The classifier always uses scale 1, so changing
+    ``weight_scale`` changes only the hidden layers. With ``batchnorm=True`` every hidden
+    layer is Dense without bias -> BN (gamma=1, beta=0 at the start) -> nonlinearity; without,
+    Dense with a zero-initialized bias -> nonlinearity.
+    """
+
+    def __init__(
+        self,
+        in_features: int,
+        n_classes: int,
+        *,
+        depth: int = 10,
+        width: int = 100,
+        activation: str = "tanh",
+        weight_scale: float = 1.0,
+        batchnorm: bool = False,
+        seed: int = 0,
+    ) -> None:
+        for name, value in (
+            ("in_features", in_features),
+            ("n_classes", n_classes),
+            ("depth", depth),
+            ("width", width),
+        ):
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+                raise TypeError(f"{name} must be an int; got {type(value).__name__}")
+            if value < 1:
+                raise ValueError(f"{name} must be >= 1; got {value}")
+        if not isinstance(weight_scale, (int, float, np.integer, np.floating)) or isinstance(
+            weight_scale, bool
+        ):
+            raise TypeError(f"weight_scale must be a number; got {type(weight_scale).__name__}")
+        if not np.isfinite(weight_scale) or weight_scale <= 0:
+            raise ValueError(f"weight_scale must be a finite number > 0; got {weight_scale}")
+        self.activation = _activation_name(activation)
+        self.depth, self.width = int(depth), int(width)
+        self.in_features, self.n_classes = int(in_features), int(n_classes)
+        self.weight_scale = float(weight_scale)
+        self.batchnorm = bool(batchnorm)
+        rng = np.random.default_rng(resolve(seed))
+        self.params: dict[str, np.ndarray] = {}
+        fan_in = self.in_features
+        for layer in range(1, self.depth + 1):
+            std = self.weight_scale / np.sqrt(fan_in)
+            self.params[f"W{layer}"] = rng.normal(0.0, std, size=(fan_in, self.width))
+            if self.batchnorm:
+                self.params[f"gamma{layer}"] = np.ones(self.width)
+                self.params[f"beta{layer}"] = np.zeros(self.width)
+            else:
+                self.params[f"b{layer}"] = np.zeros(self.width)
+            fan_in = self.width
+        self.params["W_out"] = rng.normal(0.0, 1.0 / np.sqrt(fan_in), size=(fan_in, n_classes))
+        self.params["b_out"] = np.zeros(n_classes)
+
+    def __repr__(self) -> str:
+        return (
+            f"DeepMLP(depth={self.depth}, width={self.width}, activation={self.activation!r}, "
+            f"weight_scale={self.weight_scale:g}, batchnorm={self.batchnorm})"
+        )
+
+    def forward_backward(self, x: Any, y: Any, *, shift: Shift | None = None) -> Pass:
+        """Softmax cross-entropy on ``(x, y)``, and the gradient of every parameter.
+
+        ``x``: ``(batch, in_features)``; ``y``: integer labels ``(batch,)``. BN layers run in
+        training mode (the batch's own statistics). ``shift``, if given, rescales and offsets
+        every unit right after BN (or after the Dense layer without BN).
+        """
+        with _one_blas_thread():
+            return self._forward_backward(x, y, shift)
+
+    def _forward_backward(self, x: Any, y: Any, shift: Shift | None) -> Pass:
+        x = float64_array(x, "x", finite=False)
+        if x.ndim != 2 or x.shape[1] != self.in_features:
+            raise ValueError(f"x must have shape (batch, {self.in_features}); got {x.shape}")
+        labels = np.asarray(y)
+        if labels.shape != (x.shape[0],) or labels.dtype.kind not in "iu":
+            raise ValueError(f"y must hold {x.shape[0]} integer labels; got {labels.shape}")
+        if labels.min() < 0 or labels.max() >= self.n_classes:
+            raise ValueError(
+                f"y must lie in [0, {self.n_classes}); got {labels.min()}..{labels.max()}"
+            )
+
+        p = self.params
+        h, cache = x, []
+        for layer in range(1, self.depth + 1):
+            dense = h @ p[f"W{layer}"]
+            if self.batchnorm:
+                z = ref.batchnorm_forward(dense, p[f"gamma{layer}"], p[f"beta{layer}"]).astype(
+                    np.float64
+                )
+            else:
+                z = dense + p[f"b{layer}"]
+            if shift is not None:
+                z = shift.scale[layer - 1] * z + shift.offset[layer - 1]
+            a = _activate(z, self.activation)
+            cache.append((h, dense, z, a))
+            h = a
+
+        logits = h @ p["W_out"] + p["b_out"]
+        logits -= logits.max(axis=1, keepdims=True)
+        log_probs = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
+        rows = np.arange(len(labels))
+        loss = float(-log_probs[rows, labels].mean())
+
+        grads: dict[str, np.ndarray] = {}
+        d_logits = np.exp(log_probs)
+        d_logits[rows, labels] -= 1.0
+        d_logits /= len(labels)
+        grads["W_out"] = h.T @ d_logits
+        grads["b_out"] = d_logits.sum(axis=0)
+        d_a = d_logits @ p["W_out"].T
+        output_grads: list[np.ndarray] = [np.empty(0)] * self.depth
+        for layer in range(self.depth, 0, -1):
+            h_in, dense, z, a = cache[layer - 1]
+            output_grads[layer - 1] = d_a
+            d_z = d_a * _slope(z, a, self.activation)
+            if shift is not None:
+                d_z = d_z * shift.scale[layer - 1]
+            if self.batchnorm:
+                d_dense, d_gamma, d_beta = ref.batchnorm_backward(d_z, dense, p[f"gamma{layer}"])
+                d_dense = d_dense.astype(np.float64)
+                grads[f"gamma{layer}"] = d_gamma.astype(np.float64)
+                grads[f"beta{layer}"] = d_beta.astype(np.float64)
+            else:
+                d_dense = d_z
+                grads[f"b{layer}"] = d_z.sum(axis=0)
+            grads[f"W{layer}"] = h_in.T @ d_dense
+            d_a = d_dense @ p[f"W{layer}"].T
+
+        return Pass(
+            activation=self.activation,
+            inputs=[c[2].astype(np.float32) for c in cache],
+            outputs=[c[3].astype(np.float32) for c in cache],
+            output_grads=[g.astype(np.float32) for g in output_grads],
+            grads={name: g.astype(np.float32) for name, g in grads.items()},
+            loss=loss,
+        )
+
+    def sgd_step(self, grads: dict[str, np.ndarray], learning_rate: float) -> None:
+        """``param -= learning_rate * grad`` for every parameter (in place: this is training)."""
+        for name, grad in grads.items():
+            self.params[name] = self.params[name] - learning_rate * grad
+
+
+@dataclass(frozen=True)
+class TrainingRecord:
+    """What ``train`` measured.
+
+    ``losses[t]``: the training-batch loss at step ``t``. Every ``record_every`` steps
+    (at ``recorded_steps``) a fixed probe batch goes through the network; ``unit_means`` and
+    ``unit_stds`` (``(records, width)``) hold the mean and standard deviation of each unit's
+    nonlinearity input in the probed layer, and ``percentiles`` (``(records, 3)``) the
+    15th, 50th and 85th percentiles of the first unit's (as in Ioffe & Szegedy's Figure 1).
+    """
+
+    losses: np.ndarray
+    recorded_steps: np.ndarray
+    unit_means: np.ndarray
+    unit_stds: np.ndarray
+    percentiles: np.ndarray
+
+    @property
+    def distribution_shift(self) -> float:
+        """How far the probed layer's input distribution moves between records: the mean
+        over units and over consecutive records of ``|change of mean| + |change of std|``."""
+        moved = np.abs(np.diff(self.unit_means, axis=0)) + np.abs(np.diff(self.unit_stds, axis=0))
+        return float(moved.mean())
+
+    def smoothed_losses(self, window: int = 20) -> np.ndarray:
+        """The training loss averaged over ``window`` consecutive steps; entry ``i`` is the
+        mean over steps ``i .. i + window - 1``, so the array is ``window - 1`` shorter."""
+        if isinstance(window, bool) or not isinstance(window, (int, np.integer)) or window < 1:
+            raise ValueError(f"window must be a positive int; got {window!r}")
+        if window > len(self.losses):
+            raise ValueError(f"window must be at most the {len(self.losses)} recorded steps")
+        return np.convolve(self.losses, np.ones(window) / window, mode="valid")
+
+    def steps_to_loss(self, level: float, window: int = 20) -> int | None:
+        """The number of steps taken when the ``window``-step average loss first falls
+        below ``level`` (``None`` if it never does): a training-speed measure."""
+        below = np.flatnonzero(self.smoothed_losses(window) < level)
+        return int(below[0]) + window if below.size else None
+
+
+def train(
+    net: DeepMLP,
+    x: Any,
+    y: Any,
+    *,
+    steps: int = 300,
+    learning_rate: float = 0.5,
+    batch_size: int = 64,
+    shift_level: float = 0.0,
+    probe_layer: int = -1,
+    probe_size: int = 256,
+    record_every: int = 10,
+    seed: int = 0,
+) -> TrainingRecord:
+    """Plain minibatch SGD on ``(x, y)``, recording the loss and one layer's input statistics.
+
+    ``shift_level > 0`` draws a fresh ``random_shift`` at every step and applies it after
+    every BN layer (or Dense layer), in training and in the probe alike. ``probe_layer``
+    indexes the hidden layers (``-1``: the last). Modifies ``net`` (it is trained).
+    """
+    if not isinstance(net, DeepMLP):
+        raise TypeError(f"net must be a DeepMLP; got {type(net).__name__}")
+    x = float64_array(x, "x", finite=False)
+    labels = np.asarray(y)
+    if not -net.depth <= probe_layer < net.depth:
+        raise ValueError(
+            f"probe_layer must index one of the {net.depth} hidden layers; got {probe_layer}"
+        )
+    for name, value in (
+        ("steps", steps),
+        ("batch_size", batch_size),
+        ("record_every", record_every),
+    ):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+            raise ValueError(f"{name} must be a positive int; got {value!r}")
+    if not np.isfinite(learning_rate) or learning_rate <= 0:
+        raise ValueError(f"learning_rate must be a finite number > 0; got {learning_rate}")
+    if not np.isfinite(shift_level) or shift_level < 0:
+        raise ValueError(f"shift_level must be a finite number >= 0; got {shift_level}")
+    rng = np.random.default_rng(resolve(seed))
+    probe = x[: min(probe_size, len(x))]
+    probe_labels = labels[: len(probe)]
+    losses = np.empty(steps)
+    recorded, means, stds, percentiles = [], [], [], []
+    with _one_blas_thread():
+        for step in range(steps):
+            shift = (
+                random_shift(net.depth, net.width, shift_level, rng) if shift_level > 0 else None
+            )
+            rows = rng.integers(0, len(x), size=batch_size)
+            result = net._forward_backward(x[rows], labels[rows], shift)
+            losses[step] = result.loss
+            if step % record_every == 0 or step == steps - 1:
+                z = net._forward_backward(probe, probe_labels, shift).inputs[probe_layer]
+                recorded.append(step)
+                means.append(z.mean(axis=0))
+                stds.append(z.std(axis=0))
+                percentiles.append(np.percentile(z[:, 0], [15, 50, 85]))
+            net.sgd_step(result.grads, learning_rate)
+    return TrainingRecord(
+        losses=losses,
+        recorded_steps=np.array(recorded),
+        unit_means=np.array(means),
+        unit_stds=np.array(stds),
+        percentiles=np.array(percentiles),
+    )
+
+
+def plot_layer_histograms(
+    ax: Any,
+    values: list[np.ndarray],
+    *,
+    title: str,
+    xlabel: str,
+    saturation: np.ndarray | None = None,
+    log_magnitude: bool = False,
+    bins: int = 60,
+) -> None:
+    """One histogram line per layer (Karpathy's diagnostic), labeled with the layer's
+    standard deviation and, when given, its fraction of saturated units.
+
+    ``log_magnitude=True`` histograms ``log10(|value|)`` instead (zeros left out), which
+    keeps layers whose values differ by orders of magnitude readable on one axis.
+    """
+    from bncourse import plotting
+
+    shown = [np.asarray(v, dtype=np.float64).ravel() for v in values]
+    if log_magnitude:
+        shown = [np.log10(np.abs(v[v != 0])) for v in shown]
+    finite = [v[np.isfinite(v)] for v in shown]
+    low = min((float(v.min()) for v in finite if v.size), default=-1.0)
+    high = max((float(v.max()) for v in finite if v.size), default=1.0)
+    edges = np.linspace(low, high if high > low else low + 1.0, bins + 1)
+    centers = (edges[:-1] + edges[1:]) / 2
+    colors = _layer_colors(len(values))
+    for index, value in enumerate(finite):
+        counts, _ = np.histogram(value, bins=edges, density=True)
+        label = f"layer {index + 1}: std {np.std(values[index]):.2g}"
+        if saturation is not None:
+            label += f", {100 * saturation[index]:.0f}% saturated"
+        ax.plot(centers, counts, color=colors[index], label=label, linewidth=1.2)
+    plotting.finish(ax, title=title, xlabel=xlabel, ylabel="density")
+    ax.legend(fontsize=7, ncol=1 if len(values) <= 10 else 2)
+
+
+def _layer_colors(n: int) -> list[Any]:
+    import matplotlib as mpl
+
+    cmap = mpl.colormaps["viridis"]
+    return [cmap(0.9 * i / max(n - 1, 1)) for i in range(n)]
+
+
+def digit_batch(size: int = 256) -> tuple[np.ndarray, np.ndarray]:
+    """The first ``size`` training digits, standardized per pixel, and their labels."""
+    from bncourse import data
+    from bncourse import reference as ref
+
+    split = data.digits()
+    return ref.standardize(split.x_train[:size]), split.y_train[:size]
+
+
+def draw_layers(
+    activation: str = "tanh",
+    weight_scale: float = 1.0,
+    depth: int = 10,
+    batchnorm: bool = False,
+    *,
+    x: Any = None,
+    y: Any = None,
+    seed: int = 0,
+) -> Any:
+    """Three panels: per-layer output histograms, per-layer gradient histograms
+    (log10 of the magnitude) and the gradient's standard deviation per layer."""
+    from bncourse import plotting
+
+    if x is None or y is None:
+        x, y = digit_batch()
+    net = DeepMLP(
+        x.shape[1],
+        int(np.max(y)) + 1,
+        depth=int(depth),
+        width=100,
+        activation=activation,
+        weight_scale=float(weight_scale),
+        batchnorm=bool(batchnorm),
+        seed=seed,
+    )
+    result = net.forward_backward(x, y)
+    setting = f"{activation}, scale {weight_scale:.3g}, {'with' if batchnorm else 'without'} BN"
+
+    figure, axes = plotting.subplots(1, 3, figsize=(15.0, 4.6))
+    out_ax, grad_ax, depth_ax = axes[0]
+    plot_layer_histograms(
+        out_ax,
+        result.outputs,
+        saturation=result.saturation,
+        title=f"Layer outputs ({setting})",
+        xlabel=f"{activation} output",
+    )
+    plot_layer_histograms(
+        grad_ax,
+        result.output_grads,
+        log_magnitude=True,
+        title="Gradients arriving at each layer's output",
+        xlabel="log10 |gradient|",
+    )
+    layers = np.arange(1, net.depth + 1)
+    color = plotting.COLORS["with_bn" if batchnorm else "without_bn"]
+    depth_ax.semilogy(layers, result.gradient_std, "o-", color=color, label="gradient std")
+    depth_ax.semilogy(
+        layers, result.output_std, "s--", color=plotting.COLORS["alt"], label="output std"
+    )
+    ratio = result.gradient_std[0] / result.gradient_std[-1]
+    plotting.finish(
+        depth_ax,
+        title=f"Gradient std, layer 1 / layer {net.depth}: {ratio:.3g}",
+        xlabel="layer (1 = next to the input)",
+        ylabel="standard deviation (log scale)",
+    )
+    return figure
+
+
+def activation_explorer(x: Any = None, y: Any = None) -> Any:
+    """Activation, weight-scale, depth and BN controls over ``draw_layers``."""
+    import ipywidgets as widgets
+
+    from bncourse.lab.explorer import explorer
+
+    if x is None or y is None:
+        x, y = digit_batch()
+    controls = {
+        "activation": widgets.Dropdown(
+            options=list(ACTIVATIONS), value="tanh", description="activation"
+        ),
+        "weight_scale": widgets.FloatLogSlider(
+            value=1.0, base=2, min=-2, max=2, step=0.125, description="weight scale"
+        ),
+        "depth": widgets.IntSlider(value=10, min=2, max=20, description="depth"),
+        "batchnorm": widgets.Checkbox(value=False, description="BN before each nonlinearity"),
+    }
+
+    def draw(activation: str, weight_scale: float, depth: int, batchnorm: bool) -> Any:
+        return draw_layers(activation, weight_scale, depth, batchnorm, x=x, y=y)
+
+    return explorer(
+        draw,
+        controls,
+        title="Activations and gradients, layer by layer",
+        description=(
+            "Hidden weights ~ N(0, (scale / sqrt(fan_in))^2), 100 units per layer, one batch "
+            "of 256 standardized digits. Saturated: the unit passes back less than 5% of "
+            "the largest possible gradient."
+        ),
+    )

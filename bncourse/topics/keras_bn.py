@@ -1,0 +1,218 @@
+"""Lesson 06 (BN in Keras): how fast a Keras BN layer's moving statistics find the data's.
+
+``moving_statistics`` calls a fresh ``keras.layers.BatchNormalization`` in training mode on
+random batches and records its moving mean and moving variance after every step, next to
+the statistics of the whole data set. ``moving_stats_explorer`` plots them for a chosen
+momentum, number of steps and batch size.
+
+The moving statistics start at 0 and 1 (Keras's initializers) and move a fraction
+``1 - momentum`` of the way towards each batch's statistics per step, so after ``t`` steps
+a fraction ``momentum**t`` of the starting gap is left, in expectation.
+
+Keras, matplotlib and ipywidgets are imported on first use.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from bncourse.seeding import resolve
+
+__all__ = [
+    "MovingStatistics",
+    "moving_statistics",
+    "plot_moving_statistics",
+    "moving_stats_explorer",
+]
+
+MOMENTA = (0.9, 0.99, 0.999)
+BATCH_SIZES = (4, 32, 256)
+MAX_STEPS = 1000
+PIXEL = 35
+"""The digit pixel the explorer follows (row 4, column 3 of the 8x8 image)."""
+
+
+@dataclass(frozen=True)
+class MovingStatistics:
+    """A Keras BN layer's moving statistics after each training-mode step.
+
+    ``mean`` and ``variance`` have shape ``(steps, C)``: row ``t`` holds the values after
+    step ``t + 1``. ``batches`` (``(steps, batch_size, C)``, float32) are the inputs the
+    layer saw, in order; ``true_mean`` and ``true_variance`` are the (biased) statistics
+    of the whole data the batches were drawn from.
+    """
+
+    momentum: float
+    batches: np.ndarray
+    mean: np.ndarray
+    variance: np.ndarray
+    true_mean: np.ndarray
+    true_variance: np.ndarray
+
+    def remaining_gap(self, which: str = "mean") -> np.ndarray:
+        """``(moving - true) / (start - true)`` per step and feature: 1 at the start, 0 when
+        the moving statistic has reached the data's. The start is 0 for the mean and 1 for
+        the variance. NaN where the data's statistic equals the start (nothing to close)."""
+        if which not in ("mean", "variance"):
+            raise ValueError(f"which must be 'mean' or 'variance'; got {which!r}")
+        moving, true = (
+            (self.mean, self.true_mean) if which == "mean" else (self.variance, self.true_variance)
+        )
+        start = 0.0 if which == "mean" else 1.0
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return (moving - true) / (start - true)
+
+
+def moving_statistics(
+    x: Any,
+    *,
+    momentum: float = 0.99,
+    steps: int = 200,
+    batch_size: int = 32,
+    seed: int = 0,
+) -> MovingStatistics:
+    """Run a fresh ``keras.layers.BatchNormalization(momentum=momentum)`` in training mode
+    for ``steps`` steps on batches drawn at random (with replacement, fixed by ``seed``)
+    from the rows of ``x``, a ``(samples, features)`` array, and record its moving
+    statistics after every step."""
+    data = np.asarray(x)
+    if data.dtype.kind not in "fiu":
+        raise TypeError(f"x must hold real numbers; got an array of dtype {data.dtype}")
+    if data.ndim != 2 or len(data) < 2:
+        raise ValueError(
+            f"x must have shape (samples, features) with samples >= 2; got {data.shape}"
+        )
+    if isinstance(momentum, bool) or not isinstance(momentum, (int, float, np.floating)):
+        raise TypeError(f"momentum must be a number; got {type(momentum).__name__}")
+    if not 0.0 <= momentum <= 1.0:
+        raise ValueError(f"momentum must lie in [0, 1]; got {momentum}")
+    for name, value in (("steps", steps), ("batch_size", batch_size)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+            raise TypeError(f"{name} must be an int; got {type(value).__name__}")
+        if value < 1:
+            raise ValueError(f"{name} must be >= 1; got {value}")
+    if batch_size < 2:
+        raise ValueError(
+            f"batch_size must be >= 2 (one value per feature has no variance); got {batch_size}"
+        )
+
+    import keras
+    import tensorflow as tf
+
+    data = data.astype(np.float32)
+    rng = np.random.default_rng(resolve(seed))
+    batches = data[rng.integers(0, len(data), size=(int(steps), int(batch_size)))]
+    layer = keras.layers.BatchNormalization(momentum=float(momentum))
+    layer.build((None, data.shape[1]))
+
+    @tf.function
+    def run(all_batches: Any) -> tuple[Any, Any]:
+        count = tf.shape(all_batches)[0]
+        means = tf.TensorArray(tf.float32, size=count)
+        variances = tf.TensorArray(tf.float32, size=count)
+        for step in tf.range(count):
+            layer(all_batches[step], training=True)
+            means = means.write(step, layer.moving_mean)
+            variances = variances.write(step, layer.moving_variance)
+        return means.stack(), variances.stack()
+
+    mean, variance = run(tf.constant(batches))
+    as64 = data.astype(np.float64)
+    return MovingStatistics(
+        momentum=float(momentum),
+        batches=batches,
+        mean=np.asarray(mean),
+        variance=np.asarray(variance),
+        true_mean=as64.mean(axis=0),
+        true_variance=as64.var(axis=0),
+    )
+
+
+def plot_moving_statistics(
+    stats: MovingStatistics, feature: int = 0, steps: int | None = None, label: str = ""
+) -> Any:
+    """Moving mean and variance of one feature against the step, with the data's values and
+    the expected path ``true + (start - true) * momentum**t``. Returns the Figure."""
+    from bncourse import plotting
+
+    shown = len(stats.mean) if steps is None else min(int(steps), len(stats.mean))
+    t = np.arange(1, shown + 1)
+    figure, axes = plotting.subplots(1, 2, width=11.0)
+    for ax, name, moving, true, start in (
+        (axes[0, 0], "mean", stats.mean, stats.true_mean, 0.0),
+        (axes[0, 1], "variance", stats.variance, stats.true_variance, 1.0),
+    ):
+        ax.plot(
+            t,
+            moving[:shown, feature],
+            color=plotting.COLORS["with_bn"],
+            label=f"Keras moving_{name}",
+        )
+        expected = true[feature] + (start - true[feature]) * stats.momentum**t
+        ax.plot(
+            t,
+            expected,
+            ":",
+            color=plotting.COLORS["neutral"],
+            label=f"expected: true + (start - true) x {stats.momentum:g}^t",
+        )
+        ax.axhline(
+            true[feature],
+            color=plotting.COLORS["highlight"],
+            linestyle="--",
+            label=f"{name} of all training data",
+        )
+        left = stats.momentum**shown
+        plotting.finish(
+            ax,
+            title=f"moving {name}, momentum={stats.momentum:g} (expected gap left: {left:.0%})",
+            xlabel="training step",
+            ylabel=name,
+        )
+    figure.suptitle(
+        f"{label or f'Feature {feature}'}, batches of {stats.batches.shape[1]}: Keras's moving "
+        f"statistics after {shown} steps"
+    )
+    return figure
+
+
+def moving_stats_explorer(seed: int = 0) -> Any:
+    """Momentum, steps and batch size -> a Keras BN layer's moving statistics of one digit
+    pixel, against the statistics of the whole training set."""
+    import ipywidgets as widgets
+
+    from bncourse import data
+    from bncourse.lab.explorer import explorer
+
+    pixels = data.digits().x_train
+    cache: dict[tuple[float, int], MovingStatistics] = {}
+
+    def draw(momentum: float, steps: int, batch_size: int) -> Any:
+        key = (momentum, batch_size)
+        if key not in cache:
+            cache[key] = moving_statistics(
+                pixels, momentum=momentum, steps=MAX_STEPS, batch_size=batch_size, seed=seed
+            )
+        return plot_moving_statistics(
+            cache[key], feature=PIXEL, steps=steps, label=f"Pixel {PIXEL}"
+        )
+
+    controls = {
+        "momentum": widgets.Dropdown(options=list(MOMENTA), value=0.99, description="momentum"),
+        "steps": widgets.IntSlider(value=200, min=10, max=MAX_STEPS, step=10, description="steps"),
+        "batch_size": widgets.Dropdown(
+            options=list(BATCH_SIZES), value=32, description="batch size"
+        ),
+    }
+    return explorer(
+        draw,
+        controls,
+        title="How fast do Keras's moving statistics find the data's?",
+        description=(
+            f"A BatchNormalization layer on the 64 digit pixels, called with training=True on "
+            f"random batches; shown: pixel {PIXEL} (row {PIXEL // 8}, column {PIXEL % 8})."
+        ),
+    )

@@ -1,0 +1,237 @@
+"""Lesson 09 (beyond BN): which values share one mean and one variance in BN, LN, IN and GN.
+
+A batch of feature maps has a batch axis N, a channel axis C and spatial axes H, W. Each
+normalization method averages over a different part of that block (Wu & He, 2018,
+"Group Normalization", Figure 2):
+
+* Batch Norm: one channel, over every sample and every position;
+* Layer Norm: one sample, over every channel and every position;
+* Instance Norm: one sample and one channel, over every position;
+* Group Norm: one sample and one group of consecutive channels, over every position.
+
+``shared_statistics`` returns that set as a boolean mask; ``draw_normalization_axes`` draws it
+on a cube (N into the page, C across, H and W flattened upwards), shaded like Wu & He's figure
+but drawn by our own code. ``axes_explorer`` draws those cubes with a method selector, the
+number of groups and the channel to highlight. matplotlib and ipywidgets are imported only
+when drawing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from bncourse.lab.explorer import Explorer, explorer
+
+__all__ = [
+    "METHODS",
+    "METHOD_NAMES",
+    "shared_statistics",
+    "draw_normalization_axes",
+    "axes_explorer",
+]
+
+
+METHODS = ("BN", "LN", "IN", "GN")
+METHOD_NAMES = {
+    "BN": "Batch Norm",
+    "LN": "Layer Norm",
+    "IN": "Instance Norm",
+    "GN": "Group Norm",
+}
+
+_SHADE = "#56B4E9"  # sky blue: the values that share one mean and variance
+_FACE = "#FFFFFF"
+_EDGE = "#555555"
+
+
+def _positive_int(value: Any, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{name} must be a positive int; got {value!r}")
+    return int(value)
+
+
+def shared_statistics(
+    method: str,
+    samples: int,
+    channels: int,
+    positions: int,
+    *,
+    groups: int = 2,
+    sample: int = 0,
+    channel: int = 0,
+) -> np.ndarray:
+    """The values normalized with the same mean and variance as ``(sample, channel)``.
+
+    Returns a boolean array of shape ``(samples, channels, positions)``; ``positions`` is
+    height times width (flattened). ``groups`` is used by ``"GN"`` only and must divide
+    ``channels``; the group holding ``channel`` is shaded.
+    """
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {METHODS}; got {method!r}")
+    samples = _positive_int(samples, "samples")
+    channels = _positive_int(channels, "channels")
+    positions = _positive_int(positions, "positions")
+    if not 0 <= sample < samples or not 0 <= channel < channels:
+        raise ValueError(
+            f"sample and channel must index the block ({samples} samples, {channels} channels); "
+            f"got sample={sample}, channel={channel}"
+        )
+    same_sample = np.arange(samples)[:, None, None] == sample
+    same_channel = np.arange(channels)[None, :, None] == channel
+    if method == "BN":
+        mask = np.broadcast_to(same_channel, (samples, channels, positions))
+    elif method == "LN":
+        mask = np.broadcast_to(same_sample, (samples, channels, positions))
+    elif method == "IN":
+        mask = np.broadcast_to(same_sample & same_channel, (samples, channels, positions))
+    else:
+        groups = _positive_int(groups, "groups")
+        if channels % groups:
+            raise ValueError(f"groups must divide channels ({channels}); got {groups}")
+        size = channels // groups
+        same_group = (np.arange(channels) // size)[None, :, None] == channel // size
+        mask = np.broadcast_to(same_sample & same_group, (samples, channels, positions))
+    return np.array(mask, dtype=bool)
+
+
+def _cell_polygons(
+    samples: int, channels: int, positions: int, depth: tuple[float, float]
+) -> list[tuple[str, int, int, int, np.ndarray]]:
+    """The visible cells of the cube: (face, n, c, s, corners) in drawing order."""
+    dx, dy = depth
+    cells = []
+    for n in range(samples - 1, -1, -1):  # back to front on the top and side faces
+        for c in range(channels):  # top face: s = positions - 1
+            top = positions
+            corners = np.array(
+                [
+                    (c + n * dx, top + n * dy),
+                    (c + 1 + n * dx, top + n * dy),
+                    (c + 1 + (n + 1) * dx, top + (n + 1) * dy),
+                    (c + (n + 1) * dx, top + (n + 1) * dy),
+                ]
+            )
+            cells.append(("top", n, c, positions - 1, corners))
+        for s in range(positions):  # right face: c = channels - 1
+            corners = np.array(
+                [
+                    (channels + n * dx, s + n * dy),
+                    (channels + (n + 1) * dx, s + (n + 1) * dy),
+                    (channels + (n + 1) * dx, s + 1 + (n + 1) * dy),
+                    (channels + n * dx, s + 1 + n * dy),
+                ]
+            )
+            cells.append(("side", n, channels - 1, s, corners))
+    for c in range(channels):  # front face: n = 0
+        for s in range(positions):
+            corners = np.array([(c, s), (c + 1, s), (c + 1, s + 1), (c, s + 1)], dtype=float)
+            cells.append(("front", 0, c, s, corners))
+    return cells
+
+
+def _draw_cube(
+    ax: Any,
+    mask: np.ndarray,
+    title: str,
+    depth: tuple[float, float] = (0.55, 0.45),
+) -> None:
+    from matplotlib.patches import FancyArrowPatch, Polygon
+
+    samples, channels, positions = mask.shape
+    for _face, n, c, s, corners in _cell_polygons(samples, channels, positions, depth):
+        color = _SHADE if mask[n, c, s] else _FACE
+        ax.add_patch(Polygon(corners, closed=True, facecolor=color, edgecolor=_EDGE, lw=0.6))
+    dx, dy = depth
+    arrow = {"arrowstyle": "->", "mutation_scale": 10, "color": "#222222", "lw": 1.0}
+    # C: along the bottom edge of the front face
+    ax.add_patch(FancyArrowPatch((0, -0.6), (channels, -0.6), **arrow))
+    ax.text(channels / 2, -1.0, "C (channels)", ha="center", va="top", fontsize=8)
+    # H, W: up the left edge of the front face
+    ax.add_patch(FancyArrowPatch((-0.6, 0), (-0.6, positions), **arrow))
+    ax.text(-1.0, positions / 2, "H, W", ha="right", va="center", fontsize=8, rotation=90)
+    # N: into the page, along the top-left edge
+    start = (0, positions + 0.35)
+    end = (samples * dx, positions + 0.35 + samples * dy)
+    ax.add_patch(FancyArrowPatch(start, end, **arrow))
+    ax.text(end[0] - 0.2, end[1] + 0.25, "N (batch)", ha="right", va="bottom", fontsize=8)
+    ax.set_xlim(-1.8, channels + samples * dx + 0.6)
+    ax.set_ylim(-1.9, positions + samples * dy + 1.2)
+    ax.set_aspect("equal")
+    ax.axis("off")
+    ax.set_title(title)
+
+
+def draw_normalization_axes(
+    methods: tuple[str, ...] = METHODS,
+    *,
+    samples: int = 4,
+    channels: int = 6,
+    positions: int = 4,
+    groups: int = 2,
+    channel: int = 0,
+    width: float = 11.0,
+) -> Any:
+    """A figure with one cube per method; shaded cells share one mean and variance.
+
+    The front face is the first sample (every channel and position); ``channel`` picks the
+    channel (or, for GN, its group) that is shaded. Returns the matplotlib Figure.
+    """
+    from bncourse import plotting
+
+    if not methods:
+        raise ValueError("methods must name at least one of " + ", ".join(METHODS))
+    fig, axes = plotting.subplots(1, len(methods), width=width)
+    fig.set_size_inches(width, 3.4)
+    for ax, method in zip(axes[0], methods, strict=True):
+        mask = shared_statistics(
+            method, samples, channels, positions, groups=groups, channel=channel
+        )
+        title = METHOD_NAMES[method] + (f" (G = {groups})" if method == "GN" else "")
+        _draw_cube(ax, mask, title)
+    fig.suptitle(
+        "Shaded: the values that share one mean and one variance "
+        f"(a block of {samples} samples × {channels} channels × {positions} positions)",
+        fontsize=10,
+    )
+    return fig
+
+
+_CHANNELS = 6
+
+
+def _draw_axes(method: str, groups: int, channel: int) -> Any:
+    methods = METHODS if method == "all" else (method,)
+    width = 11.0 if len(methods) > 1 else 4.2
+    return draw_normalization_axes(
+        methods, channels=_CHANNELS, groups=groups, channel=channel, width=width
+    )
+
+
+def axes_explorer() -> Explorer:
+    """Pick a method (or all four), the number of GN groups and the highlighted channel."""
+    import ipywidgets as widgets
+
+    controls = {
+        "method": widgets.Dropdown(
+            options=[("all four", "all")] + [(METHOD_NAMES[m], m) for m in METHODS],
+            value="all",
+            description="method",
+        ),
+        "groups": widgets.Dropdown(
+            options=[g for g in range(1, _CHANNELS + 1) if _CHANNELS % g == 0],
+            value=2,
+            description="GN groups",
+        ),
+        "channel": widgets.IntSlider(value=0, min=0, max=_CHANNELS - 1, description="channel"),
+    }
+    return explorer(
+        _draw_axes,
+        controls,
+        title="Which values share one mean and variance?",
+        description=(
+            "Shaded cells are normalized together. Try GN with 1 group and with "
+            f"{_CHANNELS} groups, and compare with LN and IN."
+        ),
+    )

@@ -1,0 +1,442 @@
+"""Lesson 01 (normalization vs. standardization): gradient descent on raw and rescaled features.
+
+The loss of a linear model ``x @ w + b`` under the mean squared error is a quadratic
+bowl in the parameters. Its shape, and with it how fast gradient descent finds the bottom,
+depends only on the features' second moments, which is why rescaling the inputs matters.
+
+Everything here works on the *whole* data set (full-batch gradient descent) and in
+float64, so that the measured numbers are those of gradient descent itself and not of
+sampling noise or rounding. Parameters are ``theta = (w_1, ..., w_k[, b])``: the weights,
+then the intercept when the model has one. Functions accept a stack of parameter vectors
+(``theta`` of shape ``(..., p)``), so a whole grid of learning rates or a contour grid
+is evaluated in one call.
+
+The explorer (``scaling_explorer``): the learner picks how the two house-price features
+are scaled, a learning rate and a number of steps, and sees the loss contours over the two
+weights with the descent path on them, and the loss curve beside it. To draw the loss in
+two dimensions the intercept is held at its best value (subtracted from the target), so
+both weights are the only parameters; lesson 01 says so where it uses the figure.
+
+matplotlib and ipywidgets are imported only when a figure or an explorer is built.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from bncourse.validation import float64_array
+
+__all__ = [
+    "QuadraticLoss",
+    "Descent",
+    "gradient_descent",
+    "steps_to_reach",
+    "largest_stable_rate",
+    "plot_descent",
+    "SCALINGS",
+    "scale_features",
+    "weight_plane",
+    "draw_descent",
+    "descent_explorer",
+]
+
+
+def _positive_number(value: Any, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name} must be a number; got {type(value).__name__}")
+    if not np.isfinite(value) or value <= 0:
+        raise ValueError(f"{name} must be a finite number > 0; got {value}")
+    return float(value)
+
+
+def _positive_int(value: Any, name: str, least: int = 1) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be an int; got {type(value).__name__}")
+    if value < least:
+        raise ValueError(f"{name} must be >= {least}; got {value}")
+    return int(value)
+
+
+@dataclass(frozen=True)
+class QuadraticLoss:
+    """``L(theta) = 1/2 * mean((x @ w + b - y)**2)``, stored through its moments.
+
+    Expanding the square gives ``L = 1/2 theta' H theta - c' theta + 1/2 mean(y**2)``
+    with ``H = X'X / n`` (``X`` is ``x`` with a column of ones appended when the model has
+    an intercept) and ``c = X'y / n``. ``H`` is also the Hessian: the curvature of the bowl.
+    Build one with ``QuadraticLoss.from_data``.
+    """
+
+    hessian: np.ndarray
+    moment: np.ndarray
+    mean_square_target: float
+    fit_intercept: bool
+
+    @classmethod
+    def from_data(cls, x: Any, y: Any, *, fit_intercept: bool = True) -> QuadraticLoss:
+        """The loss of a linear model on ``x`` (``(samples, features)``) and targets ``y``."""
+        x = float64_array(x, "x")
+        y = float64_array(y, "y")
+        if x.ndim != 2 or x.shape[0] == 0:
+            raise ValueError(f"x must have shape (samples, features); got shape {x.shape}")
+        if y.shape != (x.shape[0],):
+            raise ValueError(
+                f"y must have shape ({x.shape[0]},), one target per row of x; got {y.shape}"
+            )
+        if not isinstance(fit_intercept, bool):
+            raise TypeError(f"fit_intercept must be True or False; got {fit_intercept!r}")
+        design = np.column_stack([x, np.ones(len(x))]) if fit_intercept else x
+        n = len(x)
+        return cls(design.T @ design / n, design.T @ y / n, float(np.mean(y**2)), fit_intercept)
+
+    @property
+    def n_parameters(self) -> int:
+        return len(self.moment)
+
+    def _theta(self, theta: Any) -> np.ndarray:
+        theta = np.asarray(theta, dtype=np.float64)
+        if theta.shape[-1:] != (self.n_parameters,):
+            raise ValueError(
+                f"theta must have shape (..., {self.n_parameters}) (the weights"
+                f"{', then the intercept' if self.fit_intercept else ''}); got {theta.shape}"
+            )
+        return theta
+
+    def __call__(self, theta: Any) -> np.ndarray:
+        """The loss at ``theta`` (shape ``(..., p)``); returns shape ``(...)``."""
+        theta = self._theta(theta)
+        quadratic = np.sum((theta @ self.hessian) * theta, axis=-1)
+        return 0.5 * quadratic - theta @ self.moment + 0.5 * self.mean_square_target
+
+    def gradient(self, theta: Any) -> np.ndarray:
+        """``H theta - c``, the gradient at ``theta`` (same shape as ``theta``)."""
+        return self._theta(theta) @ self.hessian - self.moment
+
+    def minimizer(self) -> np.ndarray:
+        """The parameters at the bottom of the bowl (the least-squares solution)."""
+        return np.linalg.solve(self.hessian, self.moment)
+
+    def minimum(self) -> float:
+        """The smallest loss any parameters reach."""
+        return float(self(self.minimizer()))
+
+    def curvatures(self) -> np.ndarray:
+        """The Hessian's eigenvalues, smallest first: the bowl's curvature along its axes."""
+        return np.linalg.eigvalsh(self.hessian)
+
+    def condition_number(self) -> float:
+        """Largest over smallest curvature: 1 for a round bowl, large for a narrow valley."""
+        curvatures = self.curvatures()
+        return float(curvatures[-1] / curvatures[0])
+
+    def stability_limit(self) -> float:
+        """``2 / largest curvature``: gradient descent diverges above this learning rate.
+
+        Along an eigenvector with curvature ``lam`` the distance to the minimum is
+        multiplied by ``1 - lr * lam`` at every step, which grows when ``lr > 2 / lam``.
+        """
+        return float(2.0 / self.curvatures()[-1])
+
+    def predicted_losses(self, learning_rate: float, steps: int, start: Any = None) -> np.ndarray:
+        """The loss after 0, 1, ..., ``steps`` steps, from the eigen-decomposition alone.
+
+        Gradient descent on a quadratic can be solved exactly: the component of
+        ``theta - theta*`` along eigenvector ``i`` is multiplied by ``(1 - lr * lam_i)``
+        per step, so ``L_t - L* = 1/2 * sum_i lam_i * (1 - lr * lam_i)**(2t) * e_i**2``.
+        """
+        rate = _positive_number(learning_rate, "learning_rate")
+        steps = _positive_int(steps, "steps", least=0)
+        start = np.zeros(self.n_parameters) if start is None else self._theta(start)
+        curvatures, vectors = np.linalg.eigh(self.hessian)
+        error = vectors.T @ (start - self.minimizer())
+        t = np.arange(steps + 1)[:, np.newaxis]
+        with np.errstate(over="ignore"):
+            factors = (1.0 - rate * curvatures) ** (2 * t)
+        return self.minimum() + 0.5 * (factors * curvatures * error**2).sum(axis=1)
+
+    def predicted_steps_to_reach(
+        self, learning_rate: float, target: float, start: Any = None, max_steps: int = 10**8
+    ) -> int | None:
+        """The first step whose predicted loss is <= ``target`` (``None`` if none up to
+        ``max_steps``). Exact for a stable learning rate, where the loss never increases."""
+        rate = _positive_number(learning_rate, "learning_rate")
+        max_steps = _positive_int(max_steps, "max_steps", least=0)
+        start = np.zeros(self.n_parameters) if start is None else self._theta(start)
+        curvatures, vectors = np.linalg.eigh(self.hessian)
+        error = vectors.T @ (start - self.minimizer())
+        floor = self.minimum()
+
+        def loss_at(step: int) -> float:
+            factors = (1.0 - rate * curvatures) ** (2 * step)
+            return floor + 0.5 * float((factors * curvatures * error**2).sum())
+
+        if loss_at(max_steps) > target:
+            return None
+        low, high = 0, max_steps
+        while low < high:  # bisection on a non-increasing sequence
+            middle = (low + high) // 2
+            if loss_at(middle) <= target:
+                high = middle
+            else:
+                low = middle + 1
+        return low
+
+
+@dataclass(frozen=True)
+class Descent:
+    """What ``gradient_descent`` recorded, one column per learning rate.
+
+    ``losses[t, j]`` is the loss after ``t`` steps at ``learning_rates[j]`` (``inf`` once a
+    run has diverged); ``path[t, j]`` the parameters then (``None`` unless recorded).
+    """
+
+    learning_rates: np.ndarray
+    losses: np.ndarray
+    path: np.ndarray | None
+
+    @property
+    def diverged(self) -> np.ndarray:
+        """True for the runs whose loss ended above where it started (or overflowed)."""
+        final = self.losses[-1]
+        return ~np.isfinite(final) | (final > self.losses[0])
+
+
+def gradient_descent(
+    loss: QuadraticLoss,
+    learning_rates: Any,
+    steps: int,
+    *,
+    start: Any = None,
+    record_path: bool = True,
+) -> Descent:
+    """Run ``theta <- theta - lr * gradient(theta)`` for every learning rate at once.
+
+    ``learning_rates``: one number or a 1-D array; ``start`` defaults to all zeros. A run
+    whose loss overflows is stopped and reported as ``inf`` from then on.
+    """
+    if not isinstance(loss, QuadraticLoss):
+        raise TypeError(f"loss must be a QuadraticLoss; got {type(loss).__name__}")
+    rates = float64_array(learning_rates, "learning_rates")
+    if rates.ndim > 1 or np.any(rates <= 0):
+        raise ValueError("learning_rates must be one positive number or a 1-D array of them")
+    rates = np.atleast_1d(rates)
+    steps = _positive_int(steps, "steps", least=0)
+    start = np.zeros(loss.n_parameters) if start is None else loss._theta(start)
+    theta = np.broadcast_to(start, (len(rates), loss.n_parameters)).copy()
+    losses = np.empty((steps + 1, len(rates)))
+    path = np.empty((steps + 1, len(rates), loss.n_parameters)) if record_path else None
+    alive = np.ones(len(rates), dtype=bool)
+    step_sizes = rates[:, np.newaxis]
+    with np.errstate(over="ignore", invalid="ignore"):
+        for step in range(steps + 1):
+            current = loss(theta)
+            alive &= np.isfinite(current) & (np.abs(theta).max(axis=1) < 1e150)
+            losses[step] = np.where(alive, current, np.inf)
+            if path is not None:
+                path[step] = np.where(alive[:, np.newaxis], theta, np.nan)
+            if step < steps:
+                theta = np.where(
+                    alive[:, np.newaxis], theta - step_sizes * loss.gradient(theta), 0.0
+                )
+    return Descent(rates, losses, path)
+
+
+def steps_to_reach(descent: Descent, target: float) -> np.ndarray:
+    """For each learning rate, the first step whose loss is <= ``target``; -1 if none."""
+    if not isinstance(descent, Descent):
+        raise TypeError(f"descent must be a Descent; got {type(descent).__name__}")
+    reached = descent.losses <= target
+    return np.where(reached.any(axis=0), reached.argmax(axis=0), -1)
+
+
+def largest_stable_rate(descent: Descent) -> float:
+    """The largest learning rate in ``descent`` whose run did not diverge (NaN if none)."""
+    stable = descent.learning_rates[~descent.diverged]
+    return float(stable.max()) if stable.size else float("nan")
+
+
+def plot_descent(
+    ax: Any,
+    loss: QuadraticLoss,
+    path: Any,
+    *,
+    names: tuple[str, str] = ("$w_1$", "$w_2$"),
+    label: str = "gradient descent",
+    color: str | None = None,
+    margin: float = 0.25,
+) -> None:
+    """Contours of a two-parameter loss, with a descent path drawn over them.
+
+    The view is a square around the path and the minimum, with equal scales on both
+    axes: gradient descent measures distance in parameter space that way, so a round
+    bowl looks round and a narrow valley narrow. Contour levels are spaced evenly in
+    log(loss - minimum), so both show.
+    """
+    if loss.n_parameters != 2:
+        raise ValueError(
+            f"plot_descent draws two-parameter losses; this one has {loss.n_parameters}"
+        )
+    from bncourse import plotting
+
+    path = np.asarray(path, dtype=np.float64)
+    best = loss.minimizer()
+    finite = path[np.all(np.isfinite(path), axis=1)]
+    points = np.vstack([finite, best[np.newaxis]])
+    center = (points.min(axis=0) + points.max(axis=0)) / 2
+    half = (1 + margin) * max(float((points.max(axis=0) - points.min(axis=0)).max()) / 2, 1e-9)
+    low, high = center - half, center + half  # a square view: equal scales on both axes
+    grid_1, grid_2 = np.meshgrid(
+        np.linspace(low[0], high[0], 160), np.linspace(low[1], high[1], 160)
+    )
+    excess = loss(np.stack([grid_1, grid_2], axis=-1)) - loss.minimum()
+    excess = np.maximum(excess, 1e-12 * max(1.0, float(excess.max())))
+    levels = np.geomspace(max(excess.min() * 2, excess.max() * 1e-6), excess.max(), 14)
+    ax.contour(grid_1, grid_2, excess, levels=levels, cmap="viridis", linewidths=0.8)
+    color = color or plotting.COLORS["without_bn"]
+    ax.plot(finite[:, 0], finite[:, 1], "-o", color=color, markersize=2.5, linewidth=1, label=label)
+    ax.plot(
+        *best,
+        marker="*",
+        markersize=13,
+        color=plotting.COLORS["highlight"],
+        markeredgecolor="black",
+        linestyle="none",
+        label="minimum",
+    )
+    ax.set_xlim(low[0], high[0])
+    ax.set_ylim(low[1], high[1])
+    ax.set_aspect("equal")
+    ax.set_xlabel(names[0])
+    ax.set_ylabel(names[1])
+
+
+SCALINGS = ("raw", "min-max", "standardized")
+
+
+def scale_features(x: Any, scaling: str) -> np.ndarray:
+    """``x`` unchanged (``"raw"``), min-max normalized or standardized, per column."""
+    from bncourse import reference as ref
+
+    if scaling not in SCALINGS:
+        raise ValueError(f"scaling must be one of {SCALINGS}; got {scaling!r}")
+    if scaling == "min-max":
+        return ref.min_max_normalize(x)
+    if scaling == "standardized":
+        return ref.standardize(x)
+    return np.asarray(x, dtype=np.float32).copy()
+
+
+def weight_plane(x: Any, y: Any) -> QuadraticLoss:
+    """The loss over the two weights alone, with the intercept held at its best value."""
+    full = QuadraticLoss.from_data(x, y)
+    best_intercept = full.minimizer()[-1]
+    return QuadraticLoss.from_data(
+        x, np.asarray(y, dtype=np.float64) - best_intercept, fit_intercept=False
+    )
+
+
+def _house_prices() -> tuple[np.ndarray, np.ndarray]:
+    from bncourse import data
+
+    x, y, _ = data.house_prices()
+    return x, y
+
+
+def draw_descent(
+    scaling: str = "raw",
+    learning_rate: float = 5e-5,
+    steps: int = 30,
+    *,
+    x: Any = None,
+    y: Any = None,
+) -> Any:
+    """Contours with the descent path (left) and loss above its minimum per step (right).
+
+    ``x``, ``y`` default to ``bncourse.data.house_prices()``. A diverging run is drawn
+    until its loss first exceeds four times its starting loss.
+    """
+    from bncourse import plotting
+
+    if x is None or y is None:
+        x, y = _house_prices()
+    steps = int(steps)
+    plane = weight_plane(scale_features(x, scaling), y)
+    run = gradient_descent(plane, learning_rate, steps)
+    losses, path = run.losses[:, 0], run.path[:, 0]
+    blown = np.flatnonzero(~(losses <= 4 * losses[0]))
+    shown = int(blown[0]) + 1 if blown.size else steps + 1  # up to the first blown step
+    limit = plane.stability_limit()
+    if blown.size:
+        verdict = f"diverged (loss above 4x its start) at step {shown - 1}"
+    else:
+        verdict = f"loss {losses[-1] / plane.minimum():.3g} x its minimum after {steps} steps"
+
+    figure, axes = plotting.subplots(1, 2, figsize=(11.0, 4.4))
+    contour_ax, loss_ax = axes[0]
+    plot_descent(
+        contour_ax,
+        plane,
+        path[:shown],
+        names=("weight of floor area", "weight of distance"),
+        label=f"lr = {learning_rate:.3g}",
+    )
+    plotting.finish(
+        contour_ax,
+        title=f"{scaling} features: {verdict}",
+        xlabel="weight of floor area",
+        ylabel="weight of distance",
+    )
+    excess = np.maximum(losses[:shown] - plane.minimum(), 1e-12)
+    loss_ax.semilogy(
+        np.arange(shown),
+        excess,
+        color=plotting.COLORS["without_bn"],
+        label=f"lr = {learning_rate:.3g}",
+    )
+    loss_ax.axhline(
+        0.01 * plane.minimum(),
+        color=plotting.COLORS["neutral"],
+        linestyle=":",
+        label="1% above the minimum",
+    )
+    plotting.finish(
+        loss_ax,
+        title=f"largest stable learning rate here: 2 / max curvature = {limit:.3g}",
+        xlabel="step",
+        ylabel="loss minus its minimum",
+    )
+    return figure
+
+
+def descent_explorer(x: Any = None, y: Any = None) -> Any:
+    """A scaling menu, a learning-rate slider and a steps slider over ``draw_descent``."""
+    import ipywidgets as widgets
+
+    from bncourse.lab.explorer import explorer
+
+    if x is None or y is None:
+        x, y = _house_prices()
+    controls = {
+        "scaling": widgets.Dropdown(options=list(SCALINGS), value="raw", description="features"),
+        "learning_rate": widgets.FloatLogSlider(
+            value=5e-5, base=10, min=-6, max=0.5, step=0.05, description="learning rate"
+        ),
+        "steps": widgets.IntSlider(value=30, min=1, max=300, description="steps"),
+    }
+
+    def draw(scaling: str, learning_rate: float, steps: int) -> Any:
+        return draw_descent(scaling, learning_rate, steps, x=x, y=y)
+
+    return explorer(
+        draw,
+        controls,
+        title="Gradient descent on the house prices: how feature scale shapes the bowl",
+        description=(
+            "The intercept is held at its best value so the loss can be drawn over the two "
+            "weights. Try the same learning rate on each scaling, then push it past the "
+            "stability limit shown on the right."
+        ),
+    )

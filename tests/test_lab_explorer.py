@@ -1,0 +1,46 @@
+"""The explorer mechanism every lesson widget uses."""
+
+from __future__ import annotations
+
+import base64
+
+import ipywidgets
+import matplotlib
+
+from bncourse.lab.explorer import explorer
+
+matplotlib.use("Agg")
+
+
+def _draw(height: float = 1.0):
+    import matplotlib.pyplot as plt
+
+    figure, ax = plt.subplots(figsize=(2, 2))
+    ax.bar([0], [height])
+    ax.set_ylim(0, 3)
+    return figure
+
+
+def _shown(output: ipywidgets.Output) -> bytes:
+    (item,) = output.outputs
+    return base64.b64decode(item["data"]["image/png"])
+
+
+def test_static_fallback_and_first_view_are_the_same_figure():
+    view = explorer(_draw, {"height": ipywidgets.FloatSlider(value=1.0, max=3.0)}, title="Bars")
+    bundle = view._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+    assert base64.b64decode(bundle["image/png"]) == view.static_png == _shown(view.output)
+    assert "height=1.0" in bundle["text/plain"]
+
+
+def test_moving_a_control_redraws_with_the_new_value():
+    slider = ipywidgets.FloatSlider(value=1.0, max=3.0)
+    view = explorer(_draw, {"height": slider}, title="Bars")
+    before = _shown(view.output)
+    slider.value = 2.5
+    after = _shown(view.output)
+    assert after != before
+    assert view.values == {"height": 2.5}
+    slider.value = 1.0
+    assert _shown(view.output) == before  # the same value draws the same picture

@@ -1,0 +1,100 @@
+"""Lesson 06's moving-statistics explorer: Keras's layer, recorded step by step."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+pytest.importorskip("keras")
+
+from bncourse.topics import keras_bn  # noqa: E402
+
+
+def data(seed=0):
+    rng = np.random.default_rng(seed)
+    return (rng.normal(size=(300, 3)) * [0.5, 2.0, 0.1] + [3.0, -1.0, 0.2]).astype(np.float32)
+
+
+def test_every_step_follows_the_keras_momentum_rule():
+    momentum = 0.9
+    stats = keras_bn.moving_statistics(data(), momentum=momentum, steps=25, batch_size=8)
+    assert stats.batches.shape == (25, 8, 3)
+    assert stats.mean.shape == stats.variance.shape == (25, 3)
+    mean, var = np.zeros(3), np.ones(3)  # Keras's initial moving statistics
+    for step, batch in enumerate(stats.batches.astype(np.float64)):
+        mean = momentum * mean + (1 - momentum) * batch.mean(axis=0)
+        var = momentum * var + (1 - momentum) * batch.var(axis=0)  # biased, as in training
+        np.testing.assert_allclose(stats.mean[step], mean, rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(stats.variance[step], var, rtol=1e-5, atol=1e-6)
+
+
+def test_batches_come_from_the_data_and_the_seed_fixes_them():
+    x = data()
+    first = keras_bn.moving_statistics(x, steps=5, batch_size=4, seed=1)
+    again = keras_bn.moving_statistics(x, steps=5, batch_size=4, seed=1)
+    other = keras_bn.moving_statistics(x, steps=5, batch_size=4, seed=2)
+    np.testing.assert_array_equal(first.batches, again.batches)
+    assert not np.array_equal(first.batches, other.batches)
+    rows = {tuple(row) for row in x}
+    assert all(tuple(row) in rows for row in first.batches.reshape(-1, 3))
+    np.testing.assert_allclose(first.true_mean, x.astype(np.float64).mean(axis=0))
+    np.testing.assert_allclose(first.true_variance, x.astype(np.float64).var(axis=0))
+
+
+def test_momentum_zero_keeps_only_the_last_batch():
+    stats = keras_bn.moving_statistics(data(), momentum=0.0, steps=3, batch_size=16)
+    last = stats.batches[-1].astype(np.float64)
+    np.testing.assert_allclose(stats.mean[-1], last.mean(axis=0), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(stats.variance[-1], last.var(axis=0), rtol=1e-5, atol=1e-6)
+
+
+def test_the_gap_left_is_momentum_to_the_power_t_on_constant_data():
+    x = np.full((50, 2), 2.5, dtype=np.float32)  # every batch has mean 2.5, variance 0
+    stats = keras_bn.moving_statistics(x, momentum=0.95, steps=40, batch_size=4)
+    expected = 0.95 ** np.arange(1, 41)
+    np.testing.assert_allclose(stats.remaining_gap("mean")[:, 0], expected, rtol=1e-4)
+    np.testing.assert_allclose(stats.remaining_gap("variance")[:, 1], expected, rtol=1e-4)
+    with pytest.raises(ValueError, match="which"):
+        stats.remaining_gap("std")
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, phrase",
+    [
+        ({"x": np.ones(5)}, ValueError, "x must have shape"),
+        ({"x": np.array([["a", "b"]] * 3)}, TypeError, "x must hold"),
+        ({"momentum": 1.5}, ValueError, "momentum must lie"),
+        ({"momentum": "0.99"}, TypeError, "momentum must be a number"),
+        ({"steps": 0}, ValueError, "steps must be"),
+        ({"steps": 2.5}, TypeError, "steps must be an int"),
+        ({"batch_size": 1}, ValueError, "batch_size must be >= 2"),
+    ],
+)
+def test_bad_arguments_are_named(kwargs, error, phrase):
+    arguments = {"x": data(), "steps": 2, "batch_size": 4} | kwargs
+    x = arguments.pop("x")
+    with pytest.raises(error, match=phrase):
+        keras_bn.moving_statistics(x, **arguments)
+
+
+def test_plot_has_titles_labels_and_legends():
+    import matplotlib.pyplot as plt
+
+    stats = keras_bn.moving_statistics(data(), momentum=0.9, steps=30, batch_size=8)
+    figure = keras_bn.plot_moving_statistics(stats, feature=1, steps=20, label="Feature one")
+    axes = figure.axes
+    assert len(axes) == 2
+    for ax in axes:
+        assert ax.get_title() and ax.get_xlabel() and ax.get_ylabel()
+        assert ax.get_legend() is not None
+        assert len(ax.lines[0].get_xdata()) == 20  # only the steps asked for
+    assert "Feature one" in figure._suptitle.get_text()
+    plt.close(figure)
+
+
+def test_explorer_has_its_controls_and_a_static_picture():
+    widget = keras_bn.moving_stats_explorer()
+    assert set(widget.values) == {"momentum", "steps", "batch_size"}
+    assert widget.static_png.startswith(b"\x89PNG")
+    widget.controls["steps"].value = 50  # a redraw from the cached run
+    assert "image/png" in widget._repr_mimebundle_()
