@@ -43,8 +43,9 @@ def min_max_nan_to_num(x):
 
 
 def standardize_vectorized(x):
+    x = np.asarray(x, dtype=np.float64)
     mu, sigma = x.mean(axis=0), x.std(axis=0)
-    return (x - mu) / np.where(sigma == 0, 1.0, sigma)
+    return ((x - mu) / np.where(sigma == 0, 1.0, sigma)).astype(np.float32)
 
 
 def standardize_loops(x):
@@ -103,8 +104,8 @@ def variance_np(x):
 
 
 def variance_moments(x):
-    axes = tuple(range(x.ndim - 1))
-    return (x**2).mean(axis=axes) - x.mean(axis=axes) ** 2
+    x, axes = x.astype(np.float64), tuple(range(x.ndim - 1))
+    return (x**2).mean(axis=axes) - x.mean(axis=axes) ** 2  # fine in float64
 
 
 def variance_loops(x):
@@ -612,6 +613,82 @@ def fold_ignores_bias_loops(kernel, bias, gamma, beta, moving_mean, moving_var, 
     return fold_loops(kernel, None, gamma, beta, moving_mean, moving_var, eps)
 
 
+# ---------------------------------------------------------------------------
+# Rounding traps, outputs in the wrong order, mixed statistics.
+# ---------------------------------------------------------------------------
+
+
+def standardize_in_float32(x):
+    mu, sigma = x.mean(axis=0), x.std(axis=0)
+    return (x - mu) / np.where(sigma == 0, 1.0, sigma)
+
+
+def standardize_float32_guard_positive(x):
+    x = x.astype(np.float32)
+    sigma = np.sqrt(((x - x.mean(axis=0)) ** 2).mean(axis=0))
+    return ((x - x.mean(axis=0)) / np.where(sigma > 0, sigma, 1.0)).astype(np.float32)
+
+
+def standardize_with_keras_eps(x):
+    x = np.asarray(x, dtype=np.float64)
+    return ((x - x.mean(axis=0)) / np.sqrt(x.var(axis=0) + 1e-3)).astype(np.float32)
+
+
+def standardize_with_pytorch_eps(x):
+    x = np.asarray(x, dtype=np.float64)
+    return ((x - x.mean(axis=0)) / np.sqrt(x.var(axis=0) + 1e-5)).astype(np.float32)
+
+
+def min_max_cast_first(x):
+    x = np.asarray(x, dtype=np.float32).astype(np.float64)
+    low, high = x.min(axis=0), x.max(axis=0)
+    return ((x - low) / np.where(high > low, high - low, 1.0)).astype(np.float32)
+
+
+def standardize_cast_first(x):
+    x = np.asarray(x).astype(np.float32).astype(np.float64)
+    sigma = x.std(axis=0)
+    return ((x - x.mean(axis=0)) / np.where(sigma > 0, sigma, 1.0)).astype(np.float32)
+
+
+def variance_one_pass(x):
+    axes = tuple(range(x.ndim - 1))
+    return (x**2).mean(axis=axes) - x.mean(axis=axes) ** 2
+
+
+def forward_one_pass(x, gamma, beta, eps=1e-3):
+    axes = tuple(range(x.ndim - 1))
+    mean = x.mean(axis=axes)
+    var = np.mean(x * x, axis=axes) - mean * mean
+    return gamma * (x - mean) / np.sqrt(var + eps) + beta
+
+
+def moving_var_first(moving_mean, moving_var, batch_mean, batch_var, momentum=0.99):
+    new_mean = momentum * moving_mean + (1 - momentum) * batch_mean
+    new_var = momentum * moving_var + (1 - momentum) * batch_var
+    return new_var, new_mean
+
+
+def fold_bias_first(kernel, bias, gamma, beta, moving_mean, moving_var, eps=1e-3):
+    kernel_out, bias_out = fold_vectorized(kernel, bias, gamma, beta, moving_mean, moving_var, eps)
+    return bias_out, kernel_out
+
+
+def backward_gradients_reordered(dout, x, gamma, eps=1e-3):
+    dx, dgamma, dbeta = backward_compact(dout, x, gamma, eps)
+    return dx, dbeta, dgamma
+
+
+def inference_moving_mean_batch_var(x, gamma, beta, moving_mean, moving_var, eps=1e-3):
+    var = x.var(axis=tuple(range(x.ndim - 1)))
+    return gamma * (x - moving_mean) / np.sqrt(var + eps) + beta
+
+
+def inference_batch_mean_moving_var(x, gamma, beta, moving_mean, moving_var, eps=1e-3):
+    mean = x.mean(axis=tuple(range(x.ndim - 1)))
+    return gamma * (x - mean) / np.sqrt(moving_var + eps) + beta
+
+
 WRONG = {
     "wrong-axis": [
         ("batch_mean", mean_axis0),
@@ -709,5 +786,30 @@ WRONG = {
     "fold-ignores-bias": [
         ("fold_batchnorm", fold_ignores_bias),
         ("fold_batchnorm", fold_ignores_bias_loops),
+    ],
+    "standardize-adds-eps": [
+        ("standardize", standardize_with_keras_eps),
+        ("standardize", standardize_with_pytorch_eps),
+    ],
+    "float32-constant-column": [
+        ("standardize", standardize_in_float32),
+        ("standardize", standardize_float32_guard_positive),
+    ],
+    "casts-to-float32-first": [
+        ("min_max_normalize", min_max_cast_first),
+        ("standardize", standardize_cast_first),
+    ],
+    "one-pass-variance": [
+        ("batch_variance", variance_one_pass),
+        ("batchnorm_forward", forward_one_pass),
+    ],
+    "wrong-output-order": [
+        ("update_moving_stats", moving_var_first),
+        ("fold_batchnorm", fold_bias_first),
+        ("batchnorm_backward", backward_gradients_reordered),
+    ],
+    "mixes-moving-and-batch-stats": [
+        ("batchnorm_inference", inference_moving_mean_batch_var),
+        ("batchnorm_inference", inference_batch_mean_moving_var),
     ],
 }

@@ -46,6 +46,7 @@ def test_every_catalogue_entry_has_two_wrong_implementations():
         "bias-before-bn",
         "bn-after-activation",
         "missing-batchnorm",
+        "pytorch-bn-settings",
     }
     assert set(WRONG) == array_diagnoses
     for diagnosis, cases in WRONG.items():
@@ -91,7 +92,15 @@ def test_unknown_mistake_gets_evidence_and_no_false_diagnosis():
 
     result = check("batchnorm_forward", forward)
     assert not result.passed and result.diagnosis is None
-    assert "expected" in result.feedback and "got" in result.feedback
+    assert "No common mistake matches these numbers" in result.feedback
+    shown = str(result)
+    assert "The smallest failing test, a (4, 3) dense batch:" in shown
+    assert "input x = " in shown and "expected y = " in shown and "got y = " in shown
+    args = result.failing_case()
+    assert list(args) == ["x", "gamma", "beta"] and args["x"].shape == (4, 3)
+    assert np.allclose(forward(*args.values()), np.tanh(args["x"]) * args["gamma"] + args["beta"])
+    args["x"][:] = 0  # a copy: the result keeps its own
+    assert not np.all(result.failing_case()["x"] == 0)
 
 
 def test_unknown_exercise_lists_the_valid_ids():
@@ -120,6 +129,19 @@ def test_results_convert_to_gradescope_entries():
 def test_result_displays_as_html_and_text():
     result = check("batch_mean", reference.batch_mean)
     assert "✔" in result._repr_html_() and "#2e7d32" in result._repr_html_()
-    assert str(result).startswith("✔ batch_mean: passed all 3 tests")
+    assert str(result).startswith("✔ batch_mean: passed all 5 tests")
     failed = check("batch_mean", WRONG["wrong-axis"][0][1])
     assert "✘" in str(failed) and "&lt;" not in failed._repr_html_().split("</div>")[0]
+
+
+def test_feedback_renders_as_formatted_html():
+    from .implementations import forward_eps_outside
+
+    html = check("batchnorm_forward", forward_eps_outside)._repr_html_()
+    assert "<b style=" in html and "Mistake: epsilon is added outside the square root.</b>" in html
+    assert "<b>Hint:</b>" in html
+    unexplained = check("batch_mean", lambda x: x.mean(axis=tuple(range(x.ndim - 1))) + 0.5)
+    page = unexplained._repr_html_()
+    assert "<b>The smallest failing test</b>, a (4, 3) dense batch:" in page
+    assert page.count("<tr>") == 3  # input x, expected mean, got mean
+    assert "<code>result.failing_case()</code>" in page

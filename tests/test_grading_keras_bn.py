@@ -155,7 +155,26 @@ def layer_norm_instead(input_dim, units, num_classes):
     return keras.Model(inputs, L.Dense(num_classes, activation="softmax")(L.ReLU()(h)))
 
 
+def pytorch_momentum_and_eps(input_dim, units, num_classes):
+    return keras.Sequential(
+        [
+            keras.Input((input_dim,)),
+            L.Dense(units, use_bias=False),
+            L.BatchNormalization(momentum=0.1, epsilon=1e-5),
+            L.Activation("relu"),
+            L.Dense(num_classes, activation="softmax"),
+        ]
+    )
+
+
+def pytorch_eps_only(input_dim, units, num_classes):
+    inputs = keras.Input((input_dim,))
+    h = L.BatchNormalization(epsilon=1e-5)(L.Dense(units, use_bias=False)(inputs))
+    return keras.Model(inputs, L.Dense(num_classes, activation="softmax")(L.ReLU()(h)))
+
+
 WRONG = {
+    "pytorch-bn-settings": [pytorch_momentum_and_eps, pytorch_eps_only],
     "bias-before-bn": [bias_kept_sequential, bias_kept_functional],
     "bn-after-activation": [activation_inside_dense, activation_layer_before_bn],
     "missing-batchnorm": [no_normalization, layer_norm_instead],
@@ -278,7 +297,7 @@ def test_contract_departures_get_plain_feedback(builder, phrase):
     assert not result.passed and result.status == "failed"
     assert result.diagnosis is None, str(result)
     assert phrase in result.feedback, str(result)
-    assert "The contract:" in result.feedback
+    assert "your model is: " in result.feedback  # the model as the check read it
 
 
 # ---------------------------------------------------------------------------

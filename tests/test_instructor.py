@@ -159,7 +159,7 @@ def test_gradebook_gradescope_and_misconception_outputs(tmp_path):
     header = list(rows["a.ipynb"])
     assert header[:4] == ["submission", "status", "score", "max_score"]
     assert header[4 : 4 + len(LESSON_IDS)] == LESSON_IDS
-    assert rows["b.ipynb"]["batch_mean"] == "0.67"  # right for 2-D batches, wrong for 4-D
+    assert rows["b.ipynb"]["batch_mean"] == "0.8"  # right for the 4 dense batches, wrong for 4-D
     with (tmp_path / "out" / "misconceptions.csv").open() as handle:
         counts = {(r["exercise"], r["diagnosis"]): int(r["count"]) for r in csv.DictReader(handle)}
     assert counts[("batch_variance", "unbiased-variance")] == 2
@@ -246,3 +246,20 @@ def test_without_sandbox_other_submissions_are_still_safe(tmp_path):
     )
     assert rows["z_other.ipynb"]["status"] == "ok"  # read before any submission ran
     assert rows["z_other.ipynb"]["batch_mean"] == "1"
+
+
+def test_hints_a_learner_saw_reach_the_gradebook_as_columns(tmp_path):
+    nb = nbformat.reads(notebook(SETUP, GOOD_MEAN, GOOD_VAR), as_version=4)
+    hint_cell = nbformat.v4.new_code_cell('hint("batch_variance")')
+    for level in (1, 2):  # the learner ran the hint cell twice; the outputs keep both
+        payload = {"kind": "hint", "name": "batch_variance", "level": level, "levels": 3}
+        hint_cell.outputs.append(
+            nbformat.v4.new_output(
+                "display_data", data={"application/vnd.bncourse.result+json": payload}
+            )
+        )
+    nb.cells.append(hint_cell)
+    rows = grade(tmp_path, {"helped.ipynb": nbformat.writes(nb)})
+    row = rows["helped.ipynb"]
+    assert row["hints:batch_variance"] == "2" and row["hints:batch_mean"] == "0"
+    assert row["batch_variance"] == "1"  # information, not a penalty

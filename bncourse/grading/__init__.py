@@ -2,9 +2,11 @@
 
 ``check(exercise_id, fn)`` runs the learner's ``fn`` on test inputs designed to expose
 close mistakes, compares its outputs with the correct ones, and when they differ searches
-the exercise's family of common mistakes for the one that explains them. The result
-displays itself in a notebook; in code, read ``result.passed``, ``result.diagnosis`` and
-``result.feedback``.
+the exercise's family of common mistakes for the one that explains them. When none does,
+the result shows the smallest failing test (``result.failing_case()`` returns its inputs).
+The result displays itself in a notebook; in code, read ``result.passed``,
+``result.diagnosis`` and ``result.feedback``. ``hint(exercise_id)`` climbs the exercise's
+hint ladder one level per call.
 """
 
 from __future__ import annotations
@@ -16,12 +18,14 @@ from typing import Any
 from bncourse.grading.catalogue import DIAGNOSES, Diagnosis
 from bncourse.grading.execution import DEFAULT_TIMEOUT, Observation, observe_call
 from bncourse.grading.exercises import REGISTRY as EXERCISES
+from bncourse.grading.hints import hint, hints_used
 from bncourse.grading.judge import judge
 from bncourse.grading.result import CaseReport, CheckResult, gradescope_results
 from bncourse.grading.spec import Case, Exercise
 
 __all__ = [
     "check",
+    "hint",
     "observe",
     "get_exercise",
     "EXERCISES",
@@ -77,4 +81,7 @@ def check(
         )
     cases = exercise.cases()
     judge_with = exercise.custom_judge or judge
-    return judge_with(exercise, cases, observe(exercise, fn, cases, timeout))
+    result = judge_with(exercise, cases, observe(exercise, fn, cases, timeout))
+    result.hints_used = hints_used(exercise.id)
+    result.hint_levels = len(exercise.hints)
+    return result

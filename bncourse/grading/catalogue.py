@@ -219,6 +219,69 @@ _ENTRIES = [
         "and its activation.",
         "keras.layers.BatchNormalization() is a layer of its own.",
     ),
+    Diagnosis(
+        "wrong-output-order",
+        "the outputs come back in the wrong order",
+        "Every value your function returns is right, but not in the order the contract "
+        "lists them. Code that unpacks the result (new_mean, new_var = ...) would silently "
+        "use one value as the other.",
+        "Return the values in the order the docstring names them.",
+    ),
+    Diagnosis(
+        "standardize-adds-eps",
+        "standardization adds BN's epsilon",
+        "You divided by sqrt(var + eps) as BN does. Standardization divides by the standard "
+        "deviation itself, so a feature with a tiny spread still comes out with standard "
+        "deviation 1; adding epsilon shrinks exactly those features. A constant feature is "
+        "the only special case, and it maps to 0.",
+        "Which input feature of the failing test has a tiny spread, and what should its "
+        "standard deviation be after standardizing?",
+    ),
+    Diagnosis(
+        "one-pass-variance",
+        "the variance is computed as E[x^2] - E[x]^2 in float32",
+        "For a feature whose mean is large compared with its spread (values near 1000 that "
+        "differ by 0.01, say), E[x^2] and E[x]^2 are two nearly equal large numbers; in "
+        "float32 their difference keeps none of the digits that matter and can even be "
+        "negative. Subtracting the mean first, or computing in float64, avoids it.",
+        "Compute the mean first and average the squared deviations from it, or convert "
+        "to float64 before you square.",
+    ),
+    Diagnosis(
+        "float32-constant-column",
+        "a constant column is not recognized in float32",
+        "Your function treats a column as constant only when its spread is exactly 0. For a "
+        "constant value that float32 cannot hold exactly (0.1, say), the float32 mean is not "
+        "exactly that value, the spread comes out as a tiny nonzero number, and dividing by "
+        "it turns rounding noise into large outputs.",
+        "Compute the statistics in float64 (the mean of a float32 constant column is then "
+        "exact), then return float32.",
+    ),
+    Diagnosis(
+        "casts-to-float32-first",
+        "the input is rounded to float32 before computing",
+        "The input came as float64 with differences finer than float32 can hold. Converting "
+        "it to float32 first erases them, so features that differ only in those digits look "
+        "constant. Compute in float64 and round only the result to float32.",
+        "Where does your function convert to float32: before or after the arithmetic?",
+    ),
+    Diagnosis(
+        "mixes-moving-and-batch-stats",
+        "inference mixes moving and batch statistics",
+        "At inference BN uses the moving mean and the moving variance together. Your "
+        "function uses one moving statistic and one computed from the batch, so its output "
+        "still depends on the other samples in the batch.",
+        "Both the mean and the variance should come from the function's moving_* arguments.",
+    ),
+    Diagnosis(
+        "pytorch-bn-settings",
+        "the BatchNormalization layer uses PyTorch's settings",
+        "The layer was built with momentum or epsilon other than Keras's defaults "
+        "(momentum=0.99, epsilon=1e-3). PyTorch's momentum=0.1 means the opposite in Keras "
+        "(the weight of the old average), so the moving statistics would barely remember "
+        "anything; the contract asks for Keras's defaults.",
+        "Leave BatchNormalization's momentum and epsilon at their defaults.",
+    ),
 ]
 
 DIAGNOSES: dict[str, Diagnosis] = {entry.id: entry for entry in _ENTRIES}

@@ -19,7 +19,16 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Option", "Choice", "Family", "combinations", "axes_choice"]
+__all__ = [
+    "Option",
+    "Choice",
+    "Family",
+    "combinations",
+    "axes_choice",
+    "passes_choice",
+    "one_pass_float32_variance",
+    "statistics",
+]
 
 
 @dataclass(frozen=True)
@@ -134,16 +143,55 @@ def moments(
     return mean, var
 
 
+def passes_choice(args: dict[str, Any], name: str = "passes") -> Choice:
+    """How the variance is computed: from deviations (right) or as E[x^2] - E[x]^2 in
+    float32, offered only on inputs where that one-pass formula loses the variance (a
+    feature whose mean is over 100 times its spread)."""
+    x = np.asarray(args.get("x"), dtype=np.float64)
+    axes = tuple(range(x.ndim - 1))
+    spread = x.std(axis=axes)
+    trap = bool(np.any(np.abs(x.mean(axis=axes)) > 100 * np.where(spread > 0, spread, np.inf)))
+    wrong = (Option("one-pass-float32", "one-pass-variance"),) if trap else ()
+    return Choice(name, (Option("two-pass"), *wrong), per_case=True)
+
+
+def one_pass_float32_variance(x: np.ndarray, axes: tuple[int, ...], ddof: int) -> np.ndarray:
+    """E[x^2] - E[x]^2 in float32 (keepdims, float64 result): the one-pass formula a learner
+    may write, with the rounding float32 gives it."""
+    x32 = np.asarray(x, dtype=np.float32)
+    count = int(np.prod([x.shape[a] for a in axes]))
+    mean_sq = (x32 * x32).mean(axis=axes, keepdims=True)
+    sq_mean = x32.mean(axis=axes, keepdims=True) ** 2
+    return (mean_sq - sq_mean).astype(np.float64) * count / max(count - ddof, 1)
+
+
+def statistics(
+    x: np.ndarray,
+    axes: tuple[int, ...],
+    ddof: int,
+    passes: str = "two-pass",
+    cache: dict[Any, Any] | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and variance (keepdims) as an implementation with these choices computes them."""
+    mean, var = moments(x, axes, ddof, cache)
+    if passes == "one-pass-float32":
+        var = one_pass_float32_variance(x, axes, ddof)
+    return mean, var
+
+
 def denominator(var: np.ndarray, eps: float, how: str) -> np.ndarray:
     """The normalizer under each placement of epsilon."""
-    root = np.sqrt(np.maximum(var, 0.0))
-    return {
-        "sqrt(var+eps)": np.sqrt(var + eps),
-        "sqrt(var)+eps": root + eps,
-        "sqrt(var)": root,
-        "var+eps": var + eps,
-        "var": var,
-    }[how]
+    if how == "sqrt(var+eps)":
+        return np.sqrt(var + eps)
+    if how == "sqrt(var)+eps":
+        return np.sqrt(np.maximum(var, 0.0)) + eps
+    if how == "sqrt(var)":
+        return np.sqrt(np.maximum(var, 0.0))
+    if how == "var+eps":
+        return var + eps
+    if how == "var":
+        return var
+    raise KeyError(how)
 
 
 DENOMINATOR_CHOICE = Choice(
@@ -174,13 +222,17 @@ DDOF_CHOICE = Choice("ddof", (Option(0), Option(1, "unbiased-variance")))
 
 
 def apply_affine(x_hat: np.ndarray, gamma: np.ndarray, beta: np.ndarray, how: str) -> np.ndarray:
-    return {
-        "gamma*x+beta": gamma * x_hat + beta,
-        "beta*x+gamma": beta * x_hat + gamma,
-        "x": x_hat,
-        "gamma*x": gamma * x_hat,
-        "x+beta": x_hat + beta,
-    }[how]
+    if how == "gamma*x+beta":
+        return gamma * x_hat + beta
+    if how == "beta*x+gamma":
+        return beta * x_hat + gamma
+    if how == "x":
+        return x_hat
+    if how == "gamma*x":
+        return gamma * x_hat
+    if how == "x+beta":
+        return x_hat + beta
+    raise KeyError(how)
 
 
 def eps_choice(case_args: dict[str, Any], default: float = 1e-3) -> Choice:

@@ -13,7 +13,14 @@ import numpy as np
 
 from bncourse.grading.spec import Case
 
-__all__ = ["features", "with_constant_feature", "affine_params", "batch_cases", "batch_stats"]
+__all__ = [
+    "features",
+    "with_constant_feature",
+    "affine_params",
+    "large_mean_batch",
+    "batch_cases",
+    "batch_stats",
+]
 
 
 def features(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
@@ -38,8 +45,20 @@ def affine_params(rng: np.random.Generator, channels: int) -> tuple[np.ndarray, 
     return gamma, beta
 
 
+def large_mean_batch(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+    """A float32 batch whose first feature is about 100 with a spread of about 0.1.
+
+    Its variance, about 0.01, is what E[x^2] - E[x]^2 in float32 cannot compute: the two
+    terms are about 10,000 and float32 holds them to about 0.001.
+    """
+    x = features(rng, shape)
+    x[..., 0] = (100.0 + 0.1 * rng.normal(size=shape[:-1])).astype(np.float32)
+    return x
+
+
 def batch_cases(rng: np.random.Generator) -> list[Case]:
     return [
+        Case("a (4, 3) dense batch", {"x": np.round(features(rng, (4, 3)), 3)}, "dense"),
         Case("a (6, 5) dense batch", {"x": features(rng, (6, 5))}, "dense"),
         Case(
             "a (6, 5) dense batch with a constant feature",
@@ -47,6 +66,11 @@ def batch_cases(rng: np.random.Generator) -> list[Case]:
             "dense",
         ),
         Case("a (2, 3, 4, 5) batch of feature maps", {"x": features(rng, (2, 3, 4, 5))}, "conv"),
+        Case(
+            "an (8, 3) dense batch whose first feature is about 100 give or take 0.1",
+            {"x": large_mean_batch(rng, (8, 3))},
+            "dense",
+        ),
     ]
 
 

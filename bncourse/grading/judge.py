@@ -7,6 +7,7 @@ outputs here, in a process the submission cannot touch.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,10 +22,10 @@ from bncourse.grading.families import (
     values_of,
     wrong_count,
 )
-from bncourse.grading.result import CaseReport, CheckResult
+from bncourse.grading.result import CaseReport, CheckResult, FailingCase, Finding
 from bncourse.grading.spec import Case, Exercise
 
-__all__ = ["judge", "close", "not_attempted", "untouched"]
+__all__ = ["judge", "close", "mistake", "not_attempted", "untouched"]
 
 RTOL = 1e-4
 ATOL = 1e-5
@@ -57,13 +58,18 @@ def close(got: np.ndarray, expected: np.ndarray) -> bool:
     aligned = _aligned(np.asarray(got, dtype=np.float64), expected)
     if aligned is None:
         return False
+    finite = np.isfinite(expected)
+    if finite.all():  # the usual case, checked in one pass
+        if not np.isfinite(aligned).all():
+            return False
+        tolerance = ATOL + RTOL * (_column_scale(expected) + np.abs(expected))
+        return bool((np.abs(aligned - expected) <= tolerance).all())
     if not np.array_equal(np.isnan(aligned), np.isnan(expected)):
         return False
     if not np.array_equal(np.isposinf(aligned), np.isposinf(expected)) or not np.array_equal(
         np.isneginf(aligned), np.isneginf(expected)
     ):
         return False
-    finite = np.isfinite(expected)
     tolerance = ATOL + RTOL * _column_scale(expected) + RTOL * np.abs(expected)
     with np.errstate(invalid="ignore"):
         return bool(np.all(np.where(finite, np.abs(aligned - expected) <= tolerance, True)))
@@ -178,6 +184,7 @@ class _Explanation:
     diagnoses: list[str]
     local_values: dict[int, dict[str, Any]]  # per case index: the per-case choices made
     cost: int
+    global_values: dict[str, Any] = field(default_factory=dict)
 
 
 def _matches(outputs: tuple[np.ndarray, ...], candidate: tuple[np.ndarray, ...]) -> bool:
@@ -223,7 +230,12 @@ def _explain(
         diagnoses = list(dict.fromkeys(list(diagnoses_of(global_combo)) + local_diagnoses))
         cost = global_cost + len(set(local_diagnoses))
         if best is None or cost < best.cost:
-            best = _Explanation(diagnoses, {i: values_of(c) for i, c in found.items()}, cost)
+            best = _Explanation(
+                diagnoses,
+                {i: values_of(c) for i, c in found.items()},
+                cost,
+                values_of(global_combo),
+            )
     if best is not None and not best.diagnoses:
         return None  # the learner's outputs are right where it returned any
     return best
@@ -255,7 +267,24 @@ def _detail(diagnosis: str, explanation: _Explanation, cases: list[Case]) -> str
                 )
     if diagnosis == "wrong-eps-default":
         return "Called without eps, your function behaved as if eps were 1e-5."
+    if diagnosis == "backward-ignores-batch-stats":
+        return _MISSING_PATHS.get(explanation.global_values.get("paths", ""), "")
     return ""
+
+
+_ROUNDING = {"float32-constant-column", "casts-to-float32-first", "one-pass-variance"}
+
+_MISSING_PATHS = {
+    "none": "Your dx misses both indirect paths: the one through the batch mean and the one "
+    "through the batch variance. It is the gradient of a layer whose mean and variance were "
+    "fixed numbers.",
+    "no-mean": "Your dx has the direct path and the path through the variance, but misses "
+    "the path through the batch mean: every x_i moves the mean, and the mean moves every "
+    "x_hat_j.",
+    "no-var": "Your dx has the direct path and the path through the batch mean, but misses "
+    "the path through the batch variance: every x_i moves the variance, and the variance "
+    "scales every x_hat_j.",
+}
 
 
 # ---------------------------------------------------------------------------
@@ -280,6 +309,86 @@ def not_attempted(exercise: Exercise, cases: list[Case]) -> CheckResult:
     )
 
 
+def _order_explanation(
+    exercise: Exercise,
+    cases: list[Case],
+    outputs: dict[int, tuple[np.ndarray, ...]],
+    expected: dict[int, tuple[np.ndarray, ...]],
+) -> tuple[int, ...] | None:
+    """The permutation of the outputs that makes every returned case right, if one does."""
+    if len(exercise.outputs) < 2 or not outputs:
+        return None
+    for order in itertools.permutations(range(len(exercise.outputs))):
+        if order == tuple(range(len(order))):
+            continue
+        if all(
+            all(
+                close(got[order[k]], exp)
+                for k, exp in enumerate(expected[index])
+                if k < len(got) and order[k] < len(got)
+            )
+            and len(got) == len(expected[index])
+            for index, got in outputs.items()
+        ):
+            return order
+    return None
+
+
+def _input_size(case: Case) -> int:
+    return sum(int(np.size(v)) for v in case.args.values() if isinstance(v, np.ndarray))
+
+
+def _failing_case(
+    exercise: Exercise,
+    cases: list[Case],
+    reports: list[CaseReport],
+    observations: list[Observation],
+    outputs: dict[int, tuple[np.ndarray, ...]],
+    expected: dict[int, tuple[np.ndarray, ...]],
+) -> FailingCase | None:
+    """The failing test with the fewest input values, as inputs, expected and got."""
+    failing = [i for i, report in enumerate(reports) if not report.passed]
+    if not failing:
+        return None
+    index = min(failing, key=lambda i: (not cases[i].readable, _input_size(cases[i]), i))
+    case = cases[index]
+    args = {
+        name: np.array(value, copy=True) if isinstance(value, np.ndarray) else value
+        for name, value in case.args.items()
+    }
+    try:
+        wanted = expected.get(index) or exercise.expected(case)
+    except Exception:  # noqa: BLE001 - a custom exercise may not compute expectations
+        wanted = ()
+    names = exercise.outputs
+    got: dict[str, np.ndarray] = {}
+    if index in outputs:
+        got = {
+            names[k] if k < len(names) else f"output {k}": value
+            for k, value in enumerate(outputs[index])
+        }
+    error = ""
+    if observations[index].status != "ok":
+        error = observations[index].error
+    elif index not in outputs:
+        error = reports[index].message
+    return FailingCase(
+        case.label,
+        args,
+        expected=dict(zip(names, (np.asarray(w, dtype=np.float32) for w in wanted), strict=False)),
+        got={name: np.asarray(value, dtype=np.float32) for name, value in got.items()},
+        error=error,
+    )
+
+
+def mistake(exercise: Exercise, diagnosis: str, detail: str = "") -> Finding:
+    """The finding for a named misconception, in the exercise's own words if it has them."""
+    entry = exercise.wording.get(diagnosis, DIAGNOSES[diagnosis])
+    return Finding(
+        "mistake", entry.explanation, entry.title, entry.hint, detail, diagnosis=diagnosis
+    )
+
+
 def judge(exercise: Exercise, cases: list[Case], observations: list[Observation]) -> CheckResult:
     """Score the observations of one exercise and write the feedback."""
     if untouched(observations):
@@ -287,6 +396,7 @@ def judge(exercise: Exercise, cases: list[Case], observations: list[Observation]
 
     reports: list[CaseReport] = []
     outputs: dict[int, tuple[np.ndarray, ...]] = {}
+    expectations: dict[int, tuple[np.ndarray, ...]] = {}
     caches: dict[int, dict[Any, Any]] = {}
     notes: list[str] = []
     problems: list[str] = []
@@ -320,8 +430,11 @@ def judge(exercise: Exercise, cases: list[Case], observations: list[Observation]
             continue
         caches[index] = {}
         expected = exercise.expected(case, caches[index])
+        expectations[index] = expected
         outputs[index] = coerced.arrays
-        good = all(close(g, e) for g, e in zip(coerced.arrays, expected, strict=True))
+        good = len(coerced.arrays) == len(expected) and all(
+            close(g, e) for g, e in zip(coerced.arrays, expected, strict=True)
+        )
         for got, exp in zip(coerced.arrays, expected, strict=True):
             aligned = _aligned(np.asarray(got, dtype=np.float64), exp)
             if good and aligned is not None and got.shape != exp.shape:
@@ -351,9 +464,16 @@ def judge(exercise: Exercise, cases: list[Case], observations: list[Observation]
         score = round(score / 2, 2)
 
     explanation = None
+    order = None
     if any(not r.passed for i, r in enumerate(reports) if i in outputs):
         explanation = _explain(exercise, cases, outputs, caches)
+        if explanation is None:
+            order = _order_explanation(exercise, cases, outputs, expectations)
     diagnoses = list(explanation.diagnoses) if explanation else []
+    # Conceptual mistakes first; rounding traps matter once the formula is right.
+    diagnoses.sort(key=lambda d: d in _ROUNDING)
+    if order is not None:
+        diagnoses.append("wrong-output-order")
     if mutated:
         diagnoses.append("mutates-input")
 
@@ -367,52 +487,72 @@ def judge(exercise: Exercise, cases: list[Case], observations: list[Observation]
     else:
         status = "failed"
 
-    lines: list[str] = []
+    findings: list[Finding] = []
+    failing = None
     if not passed:
+        for diagnosis in diagnoses:
+            detail = ""
+            if diagnosis == "mutates-input":
+                detail = f"It changed: {', '.join(sorted(mutated))}."
+            elif diagnosis == "wrong-output-order" and order is not None:
+                returned = ", ".join(exercise.outputs[k] for k in order)
+                detail = (
+                    f"Your function returns ({returned}); the contract is "
+                    f"({', '.join(exercise.outputs)})."
+                )
+            elif explanation is not None:
+                detail = _detail(diagnosis, explanation, cases)
+            findings.append(mistake(exercise, diagnosis, detail))
         dense_ok = [r.passed for r in reports if r.kind in ("dense", "table")]
         conv_ok = [r.passed for r in reports if r.kind == "conv"]
         if dense_ok and conv_ok and all(dense_ok) and not any(conv_ok):
-            lines.append(
-                "Your function works for dense-layer batches (batch, features) but not for "
-                "convolution feature maps (batch, height, width, channels)."
-            )
-        for diagnosis in diagnoses:
-            entry = exercise.wording.get(diagnosis, DIAGNOSES[diagnosis])
-            lines.append(f"Mistake: {entry.title}. {entry.explanation}")
-            if diagnosis == "mutates-input":
-                lines.append(f"It changed: {', '.join(sorted(mutated))}.")
-            elif explanation is not None:
-                detail = _detail(diagnosis, explanation, cases)
-                if detail:
-                    lines.append(detail)
-            lines.append(f"Hint: {entry.hint}")
-        if problems:
-            lines.append(problems[0])
-            if len(problems) > 1:
-                lines.append(
-                    f"(The same or a similar problem on {len(problems) - 1} more input(s).)"
+            findings.append(
+                Finding(
+                    "problem",
+                    "Your function works for dense-layer batches (batch, features) but not for "
+                    "convolution feature maps (batch, height, width, channels).",
                 )
-        if evidence:
-            lines.append(evidence)
-        if not diagnoses and evidence:
-            lines.append(
-                "Hint: no common mistake matches these numbers. Work through the case above "
-                "by hand with small numbers, and compare each intermediate value."
             )
+        if problems:
+            findings.append(Finding("problem", problems[0]))
+            if len(problems) > 1:
+                findings.append(
+                    Finding(
+                        "problem",
+                        f"(The same or a similar problem on {len(problems) - 1} more input(s).)",
+                    )
+                )
+        if not diagnoses:
+            failing = _failing_case(exercise, cases, reports, observations, outputs, expectations)
+            shown = next((r for r in reports if failing and r.label == failing.label), None)
+            if shown is not None and shown.message and shown.message not in problems[:1]:
+                findings.append(Finding("evidence", shown.message))
+            if evidence and failing is not None and outputs:
+                findings.append(
+                    Finding(
+                        "evidence",
+                        "No common mistake matches these numbers. Work through the smallest "
+                        "failing test below by hand, comparing each intermediate value with "
+                        "yours.",
+                    )
+                )
+        elif evidence:
+            findings.append(Finding("evidence", evidence))
     if printed > _NOISY_PRINT:
         notes.append(
             f"Your function printed {printed:,} characters; remove debugging prints before "
             "you submit."
         )
-    lines.extend(f"Note: {note}" for note in notes)
+    findings.extend(Finding("note", note) for note in notes)
     return CheckResult(
         exercise=exercise.id,
         passed=passed,
         score=score,
         max_score=exercise.max_score,
         status=status,
-        feedback="\n".join(lines),
         diagnoses=diagnoses,
         cases=reports,
         notes=notes,
+        findings=findings,
+        failing=failing,
     )

@@ -28,6 +28,9 @@ class Case:
     args: dict[str, Any]
     kind: str  # "table" (2-D data), "dense" (2-D batch) or "conv" (4-D feature maps)
     remark: str = ""  # said when the function raises on this input, e.g. "bias is None"
+    # False for inputs built to expose a trap (digits beyond float32, huge means): the
+    # failing test a learner is shown is the smallest readable one when there is one.
+    readable: bool = True
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,9 @@ class Exercise:
     # How this exercise words a diagnosis when the catalogue's general text would not fit.
     wording: dict[str, Diagnosis] = field(default_factory=dict)
     custom_invoke: Callable[[Callable[..., Any]], Callable[..., Any]] | None = None
+    # The hint ladder: (1) a question that points at the idea, (2) the formula or plan,
+    # (3) close to the code. At least three distinct levels (a test checks every exercise).
+    hints: tuple[str, ...] = ()
 
     def invoke(self, fn: Callable[..., Any]) -> Callable[..., Any]:
         """What the check calls: the learner's function itself for array exercises."""

@@ -19,7 +19,14 @@ from bncourse.grading.execution import Observation
 from bncourse.instructor.sandbox import Limits, run_worker
 from bncourse.instructor.transport import TransportError, read_observations
 
-__all__ = ["SubmissionResult", "grade_submission", "lesson_of", "read_submission"]
+__all__ = [
+    "SubmissionResult",
+    "grade_submission",
+    "hints_seen",
+    "lesson_of",
+    "read_submission",
+    "saved_payloads",
+]
 
 MAX_NOTEBOOK_BYTES = 20 * 1024 * 1024
 SKIP_TAGS = ["experiment"]
@@ -112,6 +119,37 @@ def lesson_of(notebook: dict[str, Any]) -> str | None:
     return lessons.pop() if len(lessons) == 1 else None
 
 
+def saved_payloads(notebook: dict[str, Any]) -> list[dict[str, Any]]:
+    """The course's JSON outputs (checks, hints, quizzes, claims) saved in the notebook.
+
+    Read as data from the submitted file, never by running it: they say what the learner
+    saw when they last ran each cell (which hints they asked for, for instance).
+    """
+    from bncourse.claims import RESULT_MIMETYPE
+
+    payloads = []
+    for cell in notebook.get("cells", []):
+        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
+            continue
+        for output in cell.get("outputs", []) or []:
+            data = output.get("data") if isinstance(output, dict) else None
+            payload = data.get(RESULT_MIMETYPE) if isinstance(data, dict) else None
+            if isinstance(payload, dict):
+                payloads.append(payload)
+    return payloads
+
+
+def hints_seen(notebook: dict[str, Any]) -> dict[str, int]:
+    """The highest hint level each exercise's saved hint outputs show."""
+    seen: dict[str, int] = {}
+    for payload in saved_payloads(notebook):
+        level = payload.get("level")
+        name = payload.get("name")
+        if payload.get("kind") == "hint" and isinstance(name, str) and isinstance(level, int):
+            seen[name] = max(seen.get(name, 0), level)
+    return seen
+
+
 def _exercises_of(lesson: str) -> list[str]:
     return [name for name, exercise in EXERCISES.items() if exercise.lesson == lesson]
 
@@ -166,6 +204,10 @@ def grade_submission(
         result = _collect(path, name, lesson, exercise_ids, scratch, outcome)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+    seen = hints_seen(notebook)
+    for check in result.checks:
+        check.hints_used = seen.get(check.exercise, 0)
+        check.hint_levels = len(get_exercise(check.exercise).hints)
     return result
 
 

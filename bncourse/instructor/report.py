@@ -71,17 +71,19 @@ def write_reports(results: list[SubmissionResult], out: Path) -> None:
         writer.writerow(
             ["submission", "status", "score", "max_score", *exercises]
             + [_quiz_column(lesson) for lesson in quizzes]
+            + [f"hints:{exercise}" for exercise in exercises]
         )
         for result in results:
-            by_id = {check.exercise: check.score for check in result.checks}
+            by_id = {check.exercise: check for check in result.checks}
             row = [result.name, result.status, f"{result.score:g}", f"{result.max_score:g}"]
-            row += [f"{by_id[e]:g}" if e in by_id else "" for e in exercises]
+            row += [f"{by_id[e].score:g}" if e in by_id else "" for e in exercises]
             row += [
                 f"{float(result.quiz.score):g}"
                 if result.quiz is not None and result.lesson == lesson
                 else ""
                 for lesson in quizzes
             ]
+            row += [str(by_id[e].hints_used) if e in by_id else "" for e in exercises]
             writer.writerow(row)
 
     submissions_dir = out / "submissions"

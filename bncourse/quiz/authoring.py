@@ -154,15 +154,63 @@ def key_problems(bank: Bank, key: Any) -> list[str]:
     return problems
 
 
+LONGEST_RATIO = 1.3
+"""A correct single-choice option longer than this times the longest distractor gives itself
+away."""
+LONGEST_SHARE = 0.4
+"""A bank whose correct single-choice option is the longest in more than this share of its
+single-choice questions teaches learners to pick the longest option."""
+
+
+def giveaway_problems(bank: Bank, key: Mapping[str, Any]) -> list[str]:
+    """Single-choice questions whose correct option stands out by its length alone.
+
+    Fails a question whose correct option is more than ``LONGEST_RATIO`` times as long as
+    its longest distractor, and a bank whose correct option is longer than every distractor
+    in more than ``LONGEST_SHARE`` of its single-choice questions.
+    """
+    where = bank.path or bank.stem
+    problems: list[str] = []
+    longest = 0
+    singles = 0
+    for question in bank.questions:
+        answer = key.get(question.id) if isinstance(key, Mapping) else None
+        if question.kind != "single" or not isinstance(answer, str):
+            continue
+        lengths = {choice.id: len(" ".join(choice.text.split())) for choice in question.choices}
+        if answer not in lengths or len(lengths) < 2:
+            continue
+        singles += 1
+        correct = lengths[answer]
+        distractor = max(length for cid, length in lengths.items() if cid != answer)
+        longest += correct > distractor
+        if correct > LONGEST_RATIO * distractor:
+            problems.append(
+                f"{where}: question {question.id!r}: the correct option ({correct} characters) "
+                f"is more than {LONGEST_RATIO:g} times the longest distractor ({distractor}); "
+                "shorten it or lengthen a distractor"
+            )
+    if singles and longest / singles > LONGEST_SHARE:
+        problems.append(
+            f"{where}: the correct option is the longest in {longest} of {singles} "
+            f"single-choice questions (more than {LONGEST_SHARE:.0%}); learners can pick the "
+            "longest option without reading"
+        )
+    return problems
+
+
 def validate(
     directory: Path | None = None,
     key: Mapping[str, Any] | None = None,
     *,
     min_questions: int = MIN_QUESTIONS,
+    check_lengths: bool = True,
 ) -> list[str]:
     """Problems with every bank in ``directory`` (and with ``key``, if given); [] if none.
 
-    ``key`` maps each stem to its answer dict, as in ``quiz_keys.json``.
+    ``key`` maps each stem to its answer dict, as in ``quiz_keys.json``. With a key, single
+    choice questions whose correct option gives itself away by its length fail too
+    (``giveaway_problems``).
     """
     folder = directory or quiz_dir()
     names = stems(folder)
@@ -184,6 +232,8 @@ def validate(
         if key is not None:
             if stem in key:
                 problems += key_problems(bank, key[stem])
+                if check_lengths:
+                    problems += giveaway_problems(bank, key[stem])
             else:
                 problems.append(f"{path}: the answer key has no entry {stem!r}")
     if key is not None:

@@ -21,7 +21,9 @@ from bncourse.grading.families import (
     eps_choice,
     f64,
     moments,
+    passes_choice,
     squeezed,
+    statistics,
 )
 from bncourse.grading.inputs import (
     affine_params,
@@ -107,7 +109,7 @@ BATCH_MEAN = Family(
 
 def _batch_variance(args: dict, values: dict, cache: dict) -> tuple[np.ndarray, ...]:
     x = f64(args["x"])
-    _, var = moments(x, values["axes"], values["ddof"], cache)
+    _, var = statistics(x, values["axes"], values["ddof"], values["passes"], cache)
     var = squeezed(var, values["axes"])
     return (np.sqrt(var) if values["returns"] == "std" else var,)
 
@@ -117,6 +119,7 @@ BATCH_VARIANCE = Family(
         DDOF_CHOICE,
         Choice("returns", (Option("var"), Option("std", "std-not-variance"))),
         axes_choice(np.ndim(args["x"])),
+        passes_choice(args),
     ),
     compute=_batch_variance,
 )
@@ -158,7 +161,7 @@ SCALE_SHIFT = Family(choices_for=lambda args: (AFFINE_CHOICE,), compute=_scale_s
 
 def _forward(args: dict, values: dict, cache: dict) -> tuple[np.ndarray, ...]:
     x, gamma, beta = f64(args["x"]), f64(args["gamma"]), f64(args["beta"])
-    mean, var = moments(x, values["axes"], values["ddof"], cache)
+    mean, var = statistics(x, values["axes"], values["ddof"], values["passes"], cache)
     centered = x - mean if values["centering"] else x
     with np.errstate(divide="ignore", invalid="ignore"):
         x_hat = centered / denominator(var, values["eps"], values["denominator"])
@@ -173,6 +176,7 @@ FORWARD = Family(
         AFFINE_CHOICE,
         axes_choice(np.ndim(args["x"])),
         eps_choice(args),
+        passes_choice(args),
     ),
     compute=_forward,
     max_wrong=3,
@@ -181,7 +185,7 @@ FORWARD = Family(
 
 def _identity(args: dict, values: dict, cache: dict) -> tuple[np.ndarray, ...]:
     x, axes = f64(args["x"]), values["axes"]
-    mean, var = moments(x, axes, values["ddof"], cache)
+    mean, var = statistics(x, axes, values["ddof"], values["passes"], cache)
     gamma = squeezed(denominator(var, values["eps"], values["denominator"]), axes)
     beta = squeezed(mean, axes)
     return (gamma, beta) if values["order"] == "gamma, beta" else (beta, gamma)
@@ -194,6 +198,7 @@ IDENTITY = Family(
         Choice("order", (Option("gamma, beta"), Option("beta, gamma", "swapped-gamma-beta"))),
         axes_choice(np.ndim(args["x"])),
         eps_choice(args),
+        passes_choice(args),
     ),
     compute=_identity,
 )

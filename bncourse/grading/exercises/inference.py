@@ -40,8 +40,8 @@ def _moving_cases(rng: np.random.Generator) -> list[Case]:
         }
 
     return [
-        Case("5 features, default momentum", one(5), "dense"),
-        Case("3 channels, momentum=0.9", {**one(3), "momentum": 0.9}, "conv"),
+        Case("5 features, default momentum", one(5), "vector"),
+        Case("3 channels, momentum=0.9", {**one(3), "momentum": 0.9}, "vector"),
     ]
 
 
@@ -98,10 +98,10 @@ def _inference_cases(rng: np.random.Generator) -> list[Case]:
 
 def _inference(args: dict, values: dict, cache: dict) -> tuple[np.ndarray, ...]:
     x, gamma, beta = f64(args["x"]), f64(args["gamma"]), f64(args["beta"])
-    if values["stats"] == "moving":
-        mean, var = f64(args["moving_mean"]), f64(args["moving_var"])
-    else:
-        mean, var = moments(x, tuple(range(x.ndim - 1)), values["stats"][1], cache)
+    stats = values["stats"]
+    batch_mean, batch_var = moments(x, tuple(range(x.ndim - 1)), stats[1], cache)
+    mean = f64(args["moving_mean"]) if stats[0] in ("moving", "moving mean") else batch_mean
+    var = f64(args["moving_var"]) if stats[0] in ("moving", "moving var") else batch_var
     centered = x - mean if values["centering"] else x
     with np.errstate(divide="ignore", invalid="ignore"):
         x_hat = centered / denominator(var, values["eps"], values["denominator"])
@@ -113,9 +113,12 @@ INFERENCE = Family(
         Choice(
             "stats",
             (
-                Option("moving"),
+                Option(("moving", 0)),
                 Option(("batch", 0), "batch-stats-at-inference"),
                 Option(("batch", 1), "batch-stats-at-inference"),
+                Option(("moving mean", 0), "mixes-moving-and-batch-stats"),
+                Option(("moving mean", 1), "mixes-moving-and-batch-stats"),
+                Option(("moving var", 0), "mixes-moving-and-batch-stats"),
             ),
         ),
         DENOMINATOR_CHOICE,

@@ -25,7 +25,6 @@ from typing import Any
 
 import numpy as np
 
-from bncourse.grading.catalogue import DIAGNOSES
 from bncourse.grading.execution import Observation, Returned
 from bncourse.grading.families import (
     DENOMINATOR_CHOICE,
@@ -37,8 +36,8 @@ from bncourse.grading.families import (
     f64,
 )
 from bncourse.grading.inputs import affine_params
-from bncourse.grading.judge import not_attempted, untouched
-from bncourse.grading.result import CaseReport, CheckResult
+from bncourse.grading.judge import mistake, not_attempted, untouched
+from bncourse.grading.result import CaseReport, CheckResult, Finding
 from bncourse.grading.spec import Case, Exercise
 
 __all__ = [
@@ -78,7 +77,13 @@ def _describe_layer(layer: Any) -> dict[str, Any]:
             activation=_activation_name(layer.activation),
         )
     elif isinstance(layer, keras.layers.BatchNormalization):
-        entry.update(center=bool(layer.center), scale=bool(layer.scale), axis=layer.axis)
+        entry.update(
+            center=bool(layer.center),
+            scale=bool(layer.scale),
+            axis=layer.axis,
+            momentum=float(layer.momentum),
+            epsilon=float(layer.epsilon),
+        )
     elif isinstance(layer, keras.layers.Activation):
         entry.update(activation=_activation_name(layer.activation))
     elif isinstance(layer, keras.layers.ReLU):
@@ -199,7 +204,15 @@ def _tokens(layers: list[dict[str, Any]]) -> list[dict[str, Any]]:
             if layer.get("activation", "linear") != "linear":
                 steps.append({"step": "act", "name": layer["activation"], "inside_dense": True})
         elif "center" in layer:
-            steps.append({"step": "bn", "center": layer["center"], "scale": layer["scale"]})
+            steps.append(
+                {
+                    "step": "bn",
+                    "center": layer["center"],
+                    "scale": layer["scale"],
+                    "momentum": layer.get("momentum", 0.99),
+                    "epsilon": layer.get("epsilon", 1e-3),
+                }
+            )
         elif "activation" in layer:
             steps.append({"step": "act", "name": layer["activation"], "inside_dense": False})
         else:
@@ -215,6 +228,9 @@ def _layer_text(layer: dict[str, Any]) -> str:
         return f"Dense({', '.join(parts)})"
     if "center" in layer:
         flags = [f"{flag}=False" for flag in ("center", "scale") if not layer[flag]]
+        for name, default in (("momentum", 0.99), ("epsilon", 1e-3)):
+            if name in layer and not np.isclose(layer[name], default, rtol=1e-6, atol=0.0):
+                flags.append(f"{name}={layer[name]:g}")
         return f"BatchNormalization({', '.join(flags)})"
     if layer["class"] == "Activation":
         return f"Activation({layer['activation']!r})"
@@ -255,6 +271,12 @@ def _analyse(description: dict[str, Any], args: dict[str, Any]) -> tuple[list[st
                 diagnoses.append("bn-after-activation")
             if steps[feeding[-1]]["use_bias"]:
                 diagnoses.append("bias-before-bn")
+        bn = steps[bn_at[0]]
+        if not (
+            np.isclose(bn["momentum"], 0.99, rtol=1e-6, atol=0.0)
+            and np.isclose(bn["epsilon"], 1e-3, rtol=1e-6, atol=0.0)
+        ):
+            diagnoses.append("pytorch-bn-settings")
         if len(bn_at) > 1:
             problems.append(f"The model has {len(bn_at)} BatchNormalization layers; use one.")
         elif not (steps[bn_at[0]]["center"] and steps[bn_at[0]]["scale"]):
@@ -382,28 +404,24 @@ def judge_model(
     else:
         status = "failed"
 
-    lines: list[str] = []
+    findings: list[Finding] = []
     if not passed:
-        for diagnosis in diagnoses:
-            entry = DIAGNOSES[diagnosis]
-            lines.append(f"Mistake: {entry.title}. {entry.explanation}")
-            lines.append(f"Hint: {entry.hint}")
-        lines.extend(problems)
-        lines.extend(errors[:1])
+        findings.extend(mistake(exercise, diagnosis) for diagnosis in diagnoses)
+        findings.extend(Finding("problem", problem) for problem in problems)
+        findings.extend(Finding("problem", error) for error in errors[:1])
         if len(errors) > 1:
-            lines.append(f"(The same or a similar problem on {len(errors) - 1} more input(s).)")
-        lines.extend(pictures[:1])
-        if described:
-            lines.append(f"The contract: {CONTRACT}.")
+            more = f"(The same or a similar problem on {len(errors) - 1} more input(s).)"
+            findings.append(Finding("problem", more))
+        findings.extend(Finding("evidence", picture) for picture in pictures[:1])
     return CheckResult(
         exercise=exercise.id,
         passed=passed,
         score=round(exercise.max_score * passed_count / len(cases), 2),
         max_score=exercise.max_score,
         status=status,
-        feedback="\n".join(lines),
         diagnoses=diagnoses,
         cases=reports,
+        findings=findings,
     )
 
 

@@ -38,7 +38,12 @@ def _table(rng: np.random.Generator, shape: tuple[int, int], scale: float = 1.0)
 
 
 def _table_cases(rng: np.random.Generator) -> list[Case]:
+    tiny_spread = _table(rng, (6, 3))
+    tiny_spread[:, 1] = (0.5 + 0.001 * rng.normal(size=6)).astype(np.float32)
+    float32_constant = with_constant_feature(_table(rng, (7, 3)), value=0.7)
+    fine = np.column_stack([rng.normal(size=4) * 3.0, 1.0 + 1e-9 * np.arange(4.0)])
     return [
+        Case("a (4, 3) table", {"x": np.round(_table(rng, (4, 3)), 2)}, "table"),
         Case("a (7, 4) table with negative values", {"x": _table(rng, (7, 4))}, "table"),
         Case(
             "a (5, 3) table whose third column is constant",
@@ -50,7 +55,38 @@ def _table_cases(rng: np.random.Generator) -> list[Case]:
             {"x": _table(rng, (6, 2), scale=1000.0)},
             "table",
         ),
+        Case(
+            "a (6, 3) table whose second column varies by only about 0.001",
+            {"x": tiny_spread},
+            "table",
+        ),
+        Case(
+            "a (7, 3) float32 table whose third column is the constant 0.7",
+            {"x": float32_constant},
+            "table",
+            readable=False,
+        ),
+        Case(
+            "a (4, 2) float64 table whose second column differs only beyond float32's precision",
+            {"x": fine},
+            "table",
+            readable=False,
+        ),
     ]
+
+
+def _working_copy(args: dict[str, Any], values: dict[str, Any]) -> np.ndarray:
+    """The input as the implementation sees it: float64, or rounded through float32."""
+    x = np.asarray(args["x"])
+    if values.get("cast", False):
+        x = x.astype(np.float32)
+    return x.astype(np.float64) if values.get("precision", "float64") == "float64" else x
+
+
+# Rounding: compute in float64 (right), compute in float32 (a constant column whose value
+# float32 cannot hold exactly gets a tiny nonzero spread), or round float64 input to float32
+# before computing (differences finer than float32 vanish).
+CAST_CHOICE = Choice("cast", (Option(False), Option(True, "casts-to-float32-first")))
 
 
 CONSTANT_CHOICE = Choice(
@@ -69,7 +105,7 @@ def _table_axes(args: dict[str, Any]) -> Choice:
 
 
 def _min_max(args: dict, values: dict, cache: dict) -> tuple[np.ndarray, ...]:
-    x, axes = f64(args["x"]), values["axes"]
+    x, axes = f64(_working_copy(args, values)), values["axes"]
     low, high = x.min(axis=axes, keepdims=True), x.max(axis=axes, keepdims=True)
     how = values["constant"]
     if values["formula"] == "(x-min)/(max-min)":
@@ -91,17 +127,27 @@ MIN_MAX = Family(
         ),
         _table_axes(args),
         CONSTANT_CHOICE,
+        CAST_CHOICE,
     ),
     compute=_min_max,
 )
 
 
 def _standardize(args: dict, values: dict, cache: dict) -> tuple[np.ndarray, ...]:
-    x = f64(args["x"])
-    mean, var = moments(x, values["axes"], values["ddof"], cache)
+    x = _working_copy(args, values)
+    axes = values["axes"]
+    if values["precision"] == "float64" and not values["cast"]:
+        mean, var = moments(x, axes, values["ddof"], cache)
+    else:  # float32 arithmetic, as a learner's code without a float64 conversion does it
+        mean = x.mean(axis=axes, keepdims=True)
+        var = ((x - mean) ** 2).sum(axis=axes, keepdims=True) / (
+            int(np.prod([x.shape[a] for a in axes])) - values["ddof"]
+        )
+    var = var + values["eps"]
     spread = np.sqrt(var) if values["divide_by"] == "std" else var
     centered = x - mean if values["centering"] else x
-    return (safe_divide(centered, spread, values["constant"]),)
+    result = safe_divide(centered, spread, values["constant"])
+    return (f64(result),)
 
 
 STANDARDIZE = Family(
@@ -111,6 +157,16 @@ STANDARDIZE = Family(
         CENTERING_CHOICE,
         _table_axes(args),
         CONSTANT_CHOICE,
+        Choice(
+            "eps",
+            (
+                Option(0.0),
+                Option(1e-3, "standardize-adds-eps"),
+                Option(1e-5, "standardize-adds-eps"),
+            ),
+        ),
+        Choice("precision", (Option("float64"), Option("float32", "float32-constant-column"))),
+        CAST_CHOICE,
     ),
     compute=_standardize,
 )
