@@ -1,4 +1,4 @@
-"""The ``bncourse`` command: ``build``, ``quiz`` and ``grade`` subcommands."""
+"""The ``bncourse`` command: ``build``, ``quiz``, ``grade`` and ``lab-settings``."""
 
 from __future__ import annotations
 
@@ -9,12 +9,13 @@ _COMMANDS = {
     "build": ("bncourse.tooling.build", "generate lessons/ from solutions/"),
     "quiz": ("bncourse.quiz.authoring", "authors' quiz tools: hash an answer, validate the banks"),
     "grade": ("bncourse.instructor", "grade submitted notebooks into a gradebook"),
+    "lab-settings": ("bncourse.tooling.labsettings", "turn on JupyterLab's widget-state saving"),
 }
 
 
 def _usage() -> str:
     lines = ["usage: bncourse <command> [options]", "", "commands:"]
-    lines += [f"  {name:<7} {help_text}" for name, (_, help_text) in _COMMANDS.items()]
+    lines += [f"  {name:<12} {help_text}" for name, (_, help_text) in _COMMANDS.items()]
     lines.append("\nRun `bncourse <command> --help` for a command's options.")
     return "\n".join(lines)
 

@@ -263,3 +263,25 @@ def test_hints_a_learner_saw_reach_the_gradebook_as_columns(tmp_path):
     row = rows["helped.ipynb"]
     assert row["hints:batch_variance"] == "2" and row["hints:batch_mean"] == "0"
     assert row["batch_variance"] == "1"  # information, not a penalty
+
+
+def test_quiz_answers_kept_by_submit_are_graded_first_attempt_and_latest(tmp_path):
+    from bncourse.quiz.widget import ANSWERS_MIMETYPE
+
+    nb = nbformat.reads(notebook(SETUP, GOOD_MEAN, "quiz_answers = {}"), as_version=4)
+    record = {
+        "stem": LESSON,
+        "answers": {"eps-placement": "b", "biased-variance": 5.0},  # both right
+        "first_attempt": {"eps-placement": "a"},  # wrong at first
+        "submissions": 2,
+    }
+    nb.cells[-1].outputs.append(
+        nbformat.v4.new_output("display_data", data={ANSWERS_MIMETYPE: record})
+    )
+    rows = grade(tmp_path, {"kept.ipynb": nbformat.writes(nb)})
+    row = rows["kept.ipynb"]
+    assert row[f"quiz:{LESSON}"] == "0" and row[f"quiz-final:{LESSON}"] == "2"
+    quiz_test = next(
+        t for t in results_json(tmp_path, "kept.ipynb")["tests"] if "quiz" in t["name"]
+    )
+    assert quiz_test["score"] == 0 and "Latest answers: 2" in quiz_test["output"]

@@ -44,3 +44,14 @@ def test_moving_a_control_redraws_with_the_new_value():
     assert view.values == {"height": 2.5}
     slider.value = 1.0
     assert _shown(view.output) == before  # the same value draws the same picture
+
+
+def test_controls_wrap_keep_their_labels_and_redraw_on_release():
+    slider = ipywidgets.FloatSlider(value=1.0, max=3.0, description="weight scale")
+    flag = ipywidgets.Checkbox(value=False, description="BN before each nonlinearity")
+    view = explorer(lambda height, flag: _draw(height), {"height": slider, "flag": flag}, title="B")
+    panel = view.widget.children[1]
+    assert panel.layout.flex_flow == "row wrap"
+    assert slider.style.description_width == "initial" and not slider.continuous_update
+    assert slider.layout.min_width == "340px"
+    assert flag.indent is False

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import html
 from pathlib import Path
 
 import pytest
@@ -47,9 +48,9 @@ def test_submit_writes_into_the_same_dict_and_grades(demo):
     widget.controls["pick-one"].buttons["b"].value = True
     widget.controls["pick-many"].buttons["a"].value = True
     widget.controls["pick-many"].buttons["c"].value = True
-    widget.controls["is-it"].widget.value = True
-    widget.controls["how-much"].widget.value = ""  # cleared: removed from the dict
-    widget.controls["count"].widget.value = "128"
+    widget.controls["is-it"].set(True)
+    widget.controls["how-much"].set(None)  # cleared: removed from the dict
+    widget.controls["count"].set("128")
     result = widget.submit()
     assert answers == {
         "unrelated": 1,
@@ -68,15 +69,12 @@ def test_the_answers_line_can_be_pasted_back_into_the_cell(demo):
     answers: dict = {}
     widget = quiz.show(demo, answers).quiz_widget
     for question_id, value in DEMO_KEY.items():
-        control = widget.controls[question_id]
-        if hasattr(control, "buttons"):
-            for choice in [value] if isinstance(value, str) else value:
-                control.buttons[choice].value = True
-        else:
-            control.widget.value = value if isinstance(value, bool) else str(value)
+        widget.controls[question_id].set(value)
     assert widget.submit().status == "full-marks"
-    line = widget.literal.value
-    assert line.startswith("quiz_answers = {")
+    shown = widget.literal.value
+    assert shown.startswith('<pre style="white-space: pre-wrap; user-select: all;')
+    line = html.unescape(shown.split(">", 1)[1].rsplit("</pre>", 1)[0])
+    assert line.startswith("quiz_answers = {") and line.rstrip().endswith("}")
     assert ast.literal_eval(line.split("=", 1)[1].strip()) == DEMO_KEY == answers
 
 
@@ -90,9 +88,9 @@ def test_single_choice_buttons_exclude_each_other(demo):
 def test_text_that_is_not_a_number_gets_a_message(demo):
     answers = {"how-much": 1.0}
     widget = quiz.show(demo, answers).quiz_widget
-    widget.controls["how-much"].widget.value = "one point two"
+    widget.controls["how-much"].set("0,25")
     widget.submit()
-    assert "how-much" not in answers
+    assert answers["how-much"] == 1.0  # the earlier answer is kept, not silently dropped
     assert "type a number" in widget.feedback["how-much"].value
 
 
@@ -113,6 +111,51 @@ def test_answers_that_are_not_a_dict_still_display(demo):
 
 def test_show_without_a_dict_keeps_the_answers_on_the_view(demo):
     view = quiz.show(demo)
-    view.quiz_widget.controls["is-it"].widget.value = True
+    view.quiz_widget.controls["is-it"].set(True)
     view.quiz_widget.submit()
     assert view.answers == {"is-it": True}
+
+
+def test_a_chosen_option_is_marked_plainly(demo):
+    control = quiz.show(demo, {}).quiz_widget.controls["pick-one"]
+    control.buttons["b"].value = True
+    assert control.buttons["b"].button_style == "info"
+    assert control.buttons["b"].description == "✓ b"
+    control.buttons["a"].value = True  # single choice: b is released and unmarked
+    assert control.buttons["b"].button_style == "" and control.buttons["b"].description == "b"
+    truth = quiz.show(demo, {"is-it": False}).quiz_widget.controls["is-it"]
+    assert truth.read() is False and truth.buttons[False].button_style == "info"
+
+
+def test_submit_keeps_the_answers_in_an_output_the_notebook_saves(demo, monkeypatch):
+    from bncourse.quiz import widget as quiz_widget
+
+    shown: list = []
+    monkeypatch.setattr("IPython.display.display", lambda obj, **kw: shown.append((obj, kw)))
+    updated: list = []
+    monkeypatch.setattr(
+        "IPython.display.update_display", lambda obj, **kw: updated.append((obj, kw))
+    )
+    monkeypatch.setattr(quiz_widget, "_FIRST_ATTEMPTS", {})
+    answers: dict = {}
+    view = quiz.show(demo, answers)
+    view._ipython_display_()
+    (quiz_bundle, _), (record, options) = shown
+    assert RESULT_MIMETYPE in quiz_bundle
+    assert record[quiz_widget.ANSWERS_MIMETYPE]["answers"] is None
+    assert "not submitted yet" in record["text/plain"]
+    control = view.quiz_widget.controls["pick-one"]
+    control.buttons["a"].value = True
+    view.quiz_widget.submit()  # wrong first
+    control.buttons["b"].value = True
+    view.quiz_widget.submit()  # then right
+    last, how = updated[-1]
+    assert how["display_id"] == options["display_id"] and how["raw"] is True
+    kept = last[quiz_widget.ANSWERS_MIMETYPE]
+    assert kept == {
+        "stem": demo,
+        "answers": {"pick-one": "b"},
+        "first_attempt": {"pick-one": "a"},
+        "submissions": 2,
+    }
+    assert "first attempt 0/7" in last["text/plain"] and "latest score 1/7" in last["text/plain"]

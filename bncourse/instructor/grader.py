@@ -23,6 +23,7 @@ __all__ = [
     "SubmissionResult",
     "grade_submission",
     "hints_seen",
+    "kept_quiz_answers",
     "lesson_of",
     "read_submission",
     "saved_payloads",
@@ -41,14 +42,16 @@ class SubmissionResult:
     status: str  # ok, unreadable, empty, timeout, memory, crashed, unknown-lesson
     lesson: str | None = None
     checks: list[CheckResult] = field(default_factory=list)
-    quiz: Any = None  # bncourse.quiz's result, or None
+    quiz: Any = None  # bncourse.quiz's result for the latest answers, or None
+    quiz_first: Any = None  # the result of the first attempt (the latest if none was kept)
     detail: str = ""  # what went wrong, for people
     cell_errors: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
     @property
     def score(self) -> float:
-        quiz = float(self.quiz.score) if self.quiz is not None else 0.0
+        counted = self.quiz_first if self.quiz_first is not None else self.quiz
+        quiz = float(counted.score) if counted is not None else 0.0
         return round(sum(c.score for c in self.checks) + quiz, 4)
 
     @property
@@ -150,6 +153,26 @@ def hints_seen(notebook: dict[str, Any]) -> dict[str, int]:
     return seen
 
 
+def kept_quiz_answers(notebook: dict[str, Any], lesson: str) -> dict[str, Any] | None:
+    """The quiz answers the learner submitted and saved (the last record for ``lesson``)."""
+    from bncourse.quiz.widget import ANSWERS_MIMETYPE
+
+    kept = None
+    for cell in notebook.get("cells", []):
+        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
+            continue
+        for output in cell.get("outputs", []) or []:
+            data = output.get("data") if isinstance(output, dict) else None
+            record = data.get(ANSWERS_MIMETYPE) if isinstance(data, dict) else None
+            if (
+                isinstance(record, dict)
+                and record.get("stem") == lesson
+                and isinstance(record.get("answers"), dict)
+            ):
+                kept = record
+    return kept
+
+
 def _exercises_of(lesson: str) -> list[str]:
     return [name for name, exercise in EXERCISES.items() if exercise.lesson == lesson]
 
@@ -204,6 +227,15 @@ def grade_submission(
         result = _collect(path, name, lesson, exercise_ids, scratch, outcome)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+    kept = kept_quiz_answers(notebook, lesson)
+    if kept is not None and result.quiz is not None:
+        result.quiz = _grade_quiz(lesson, kept["answers"])
+        first = kept.get("first_attempt")
+        result.quiz_first = _grade_quiz(
+            lesson, first if isinstance(first, dict) else kept["answers"]
+        )
+    else:
+        result.quiz_first = result.quiz
     seen = hints_seen(notebook)
     for check in result.checks:
         check.hints_used = seen.get(check.exercise, 0)

@@ -30,6 +30,10 @@ def _quiz_column(lesson: str) -> str:
     return f"quiz:{lesson}"
 
 
+def _final_quiz_column(lesson: str) -> str:
+    return f"quiz-final:{lesson}"
+
+
 def _columns(results: list[SubmissionResult]) -> tuple[list[str], list[str]]:
     exercises: list[str] = []
     quizzes: list[str] = []
@@ -45,13 +49,20 @@ def _columns(results: list[SubmissionResult]) -> tuple[list[str], list[str]]:
 def _gradescope(result: SubmissionResult) -> dict[str, Any]:
     tests = [check.to_gradescope() for check in result.checks]
     if result.quiz is not None:
+        first = result.quiz_first if result.quiz_first is not None else result.quiz
+        output = str(result.quiz)
+        if first is not result.quiz:
+            output = (
+                f"First attempt: {float(first.score):g}/{float(first.max_score):g} (this is the "
+                f"score). Latest answers: {float(result.quiz.score):g}.\n" + output
+            )
         tests.append(
             {
                 "name": f"quiz {result.lesson}",
-                "score": float(result.quiz.score),
-                "max_score": float(result.quiz.max_score),
-                "status": "passed" if result.quiz.score >= result.quiz.max_score else "failed",
-                "output": str(result.quiz),
+                "score": float(first.score),
+                "max_score": float(first.max_score),
+                "status": "passed" if first.score >= first.max_score else "failed",
+                "output": output,
                 "visibility": "visible",
             }
         )
@@ -71,12 +82,18 @@ def write_reports(results: list[SubmissionResult], out: Path) -> None:
         writer.writerow(
             ["submission", "status", "score", "max_score", *exercises]
             + [_quiz_column(lesson) for lesson in quizzes]
+            + [_final_quiz_column(lesson) for lesson in quizzes]
             + [f"hints:{exercise}" for exercise in exercises]
         )
         for result in results:
             by_id = {check.exercise: check for check in result.checks}
             row = [result.name, result.status, f"{result.score:g}", f"{result.max_score:g}"]
             row += [f"{by_id[e].score:g}" if e in by_id else "" for e in exercises]
+            first = result.quiz_first if result.quiz_first is not None else result.quiz
+            row += [
+                f"{float(first.score):g}" if first is not None and result.lesson == lesson else ""
+                for lesson in quizzes
+            ]
             row += [
                 f"{float(result.quiz.score):g}"
                 if result.quiz is not None and result.lesson == lesson

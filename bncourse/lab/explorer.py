@@ -17,7 +17,7 @@ import io
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["Explorer", "explorer", "figure_png"]
+__all__ = ["Explorer", "explorer", "figure_png", "fit_control", "SLIDER_WIDTH"]
 
 
 def figure_png(figure: Any) -> bytes:
@@ -28,6 +28,36 @@ def figure_png(figure: Any) -> bytes:
     figure.savefig(buffer, format="png")
     plt.close(figure)
     return buffer.getvalue()
+
+
+SLIDER_WIDTH = "340px"
+"""Room for a slider: its label in full, a track of at least 200 px and its readout."""
+
+_SLIDERS = ("IntSlider", "FloatSlider", "FloatLogSlider", "SelectionSlider", "IntRangeSlider")
+
+
+def fit_control(control: Any) -> Any:
+    """Lay a control out for the explorer's wrapping panel, in place; returns it.
+
+    Labels are shown in full (``description_width="initial"``), sliders keep a track of
+    at least 200 px at any window width (they wrap onto the next row instead of shrinking),
+    and sliders redraw when released rather than at every pixel of a drag.
+    """
+    name = type(control).__name__
+    control.layout.margin = "2px 18px 2px 0"
+    if hasattr(control, "style") and hasattr(control.style, "description_width"):
+        control.style.description_width = "initial"
+    if name in _SLIDERS:
+        control.layout.width = SLIDER_WIDTH
+        control.layout.min_width = SLIDER_WIDTH
+        control.continuous_update = False
+    elif name in ("Dropdown", "ToggleButtons", "RadioButtons"):
+        control.layout.width = "auto"
+        control.layout.min_width = "220px"
+    elif name == "Checkbox":
+        control.indent = False
+        control.layout.width = "auto"
+    return control
 
 
 class Explorer:
@@ -49,7 +79,13 @@ class Explorer:
         self.description = description
         self.output = widgets.Output()
         header = widgets.HTML(f"<b>{title}</b>" + (f"<br>{description}" if description else ""))
-        self.widget = widgets.VBox([header, widgets.HBox(list(controls.values())), self.output])
+        for control in controls.values():
+            fit_control(control)
+        panel = widgets.HBox(
+            list(controls.values()),
+            layout=widgets.Layout(flex_flow="row wrap", align_items="center"),
+        )
+        self.widget = widgets.VBox([header, panel, self.output])
         self.static_png = figure_png(self.draw(**self.values))
         for control in controls.values():
             control.observe(self._redraw, names="value")

@@ -8,11 +8,13 @@ In a lesson, the last code cell is::
     quiz.show("03_the_four_steps", quiz_answers)
 
 In JupyterLab this displays an interactive quiz. Submitting it writes the answers into the
-very dict ``quiz_answers`` and prints that dict as a Python line; pasting the line over
-``quiz_answers = {}`` keeps the answers in the saved notebook, where the instructor's
-grader (which re-executes the notebook and reads ``quiz_answers``) finds them. Run headless
-(nbval, nbconvert, a terminal), the same call displays the questions as text and HTML and,
-for the answers already in the dict, the result.
+very dict ``quiz_answers`` and into an output under the quiz (``quiz.widget.AnswerRecord``),
+which saving the notebook keeps, together with the first attempt's answers; the
+instructor's grader reads that output from the file. Where a front end cannot keep it, the
+quiz also shows the answers as a ``quiz_answers = {...}`` line to paste over the cell's line,
+which the grader finds by running the notebook. Run headless (nbval, nbconvert, a
+terminal), the same call displays the questions as text and HTML and, for the answers
+already in the dict, the result.
 
 Answers take one form per kind of question:
 

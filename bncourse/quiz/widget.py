@@ -2,15 +2,18 @@
 
 ``bncourse.quiz.show(stem, quiz_answers)`` returns a ``QuizView``. Its display carries
 
-* the interactive quiz (ipywidgets): answer controls for every question, a Submit button,
-  then per-question feedback with the explanation, the score, and the Python line
-  ``quiz_answers = {...}`` to paste into the cell so the answers are saved in the notebook;
+* the interactive quiz (ipywidgets): answer controls for every question (a chosen option
+  turns solid blue with a check mark), a Submit button, then per-question feedback with the
+  explanation, the score, and, for front ends that cannot keep answers, the Python line
+  ``quiz_answers = {...}`` to paste into the cell;
 * a static rendering of the same quiz as ``text/plain`` and ``text/html``, with the result
   for the answers already in the dict, for nbval, nbconvert and terminals;
 * the result as ``application/vnd.bncourse.result+json``, which the notebook tests read.
 
 Submitting writes into the learner's own dict: answered questions are set, cleared ones
-removed, and entries for ids the quiz does not have are left alone.
+removed, a badly typed number keeps the earlier answer (and says so), and entries for ids
+the quiz does not have are left alone. It also replaces the ``AnswerRecord`` output shown
+under the quiz, so that saving the notebook keeps the answers, with no copy and paste.
 """
 
 from __future__ import annotations
@@ -30,7 +33,14 @@ from bncourse.quiz.bank import (
     markdown_html,
 )
 
-__all__ = ["QuizView", "QuizWidget", "static_text", "static_html"]
+__all__ = [
+    "ANSWERS_MIMETYPE",
+    "AnswerRecord",
+    "QuizView",
+    "QuizWidget",
+    "static_text",
+    "static_html",
+]
 
 _HOW = {
     "single": "Choose one.",
@@ -136,6 +146,14 @@ def static_html(bank: Bank, result: QuizResult) -> str:
 # ---------------------------------------------------------------------------
 
 
+def _mark_selected(change: Any) -> None:
+    """A chosen toggle button turns solid blue with a check mark; others stay plain."""
+    button = change["owner"]
+    button.button_style = "info" if change["new"] else ""
+    label = button.description.removeprefix("✓ ")
+    button.description = f"✓ {label}" if change["new"] else label
+
+
 class _ChoiceControl:
     """One toggle button per choice, its text beside it; exclusive for single choice."""
 
@@ -147,18 +165,20 @@ class _ChoiceControl:
         rows = []
         for choice in question.choices:
             button = widgets.ToggleButton(
-                description=choice.id, layout=widgets.Layout(width="3.5em", flex="0 0 auto")
+                description=choice.id, layout=widgets.Layout(width="4em", flex="0 0 auto")
             )
+            button.observe(_mark_selected, names="value")
             self.buttons[choice.id] = button
             text = widgets.HTMLMath(markdown_html(choice.text, inline=True))
             rows.append(widgets.HBox([button, text], layout=widgets.Layout(align_items="center")))
         self.widget = widgets.VBox(rows)
-        self._set(initial)
+        self.set(initial)
         if question.kind == "single":
             for button in self.buttons.values():
                 button.observe(self._exclusive, names="value")
 
-    def _set(self, initial: Any) -> None:
+    def set(self, initial: Any) -> None:
+        """Select the choices ``initial`` names (a choice id or a list of ids)."""
         if isinstance(initial, str):
             initial = [initial]
         if not isinstance(initial, (list, tuple, set, frozenset)):
@@ -183,14 +203,38 @@ class _ChoiceControl:
 
 
 class _TrueFalseControl:
+    """Two toggle buttons, True and False; the chosen one is marked like a chosen option."""
+
     def __init__(self, question: Question, initial: Any) -> None:
         import ipywidgets as widgets
 
-        value = initial if isinstance(initial, bool) else None
-        self.widget = widgets.ToggleButtons(options=[("True", True), ("False", False)], value=value)
+        self.buttons = {
+            value: widgets.ToggleButton(
+                description=str(value), layout=widgets.Layout(width="6em", flex="0 0 auto")
+            )
+            for value in (True, False)
+        }
+        for button in self.buttons.values():
+            button.observe(_mark_selected, names="value")
+        for button in self.buttons.values():
+            button.observe(self._exclusive, names="value")
+        self.set(initial)
+        self.widget = widgets.HBox(list(self.buttons.values()))
+
+    def set(self, value: Any) -> None:
+        """Select True or False (anything else selects neither)."""
+        for option, button in self.buttons.items():
+            button.value = isinstance(value, bool) and option is value
+
+    def _exclusive(self, change: Any) -> None:
+        if change["new"]:
+            for button in self.buttons.values():
+                if button is not change["owner"]:
+                    button.value = False
 
     def read(self) -> Any:
-        return self.widget.value
+        chosen = [value for value, button in self.buttons.items() if button.value]
+        return chosen[0] if chosen else None
 
 
 class _NumberControl:
@@ -199,6 +243,10 @@ class _NumberControl:
 
         text = "" if initial is None or isinstance(initial, bool) else str(initial)
         self.widget = widgets.Text(value=text, placeholder="a number, e.g. 0.25")
+
+    def set(self, value: Any) -> None:
+        """Type ``value`` into the box (None clears it)."""
+        self.widget.value = "" if value is None or isinstance(value, bool) else str(value)
 
     def read(self) -> Any:
         text = self.widget.value.strip()
@@ -224,12 +272,67 @@ _CONTROLS = {
 # The interactive quiz
 # ---------------------------------------------------------------------------
 
-_SAVE_HINT = (
-    "<b>Keep your answers:</b> copy the text below over the line <code>quiz_answers = {}</code> "
-    "in this cell, then save the notebook. Your instructor's grader runs the notebook and "
-    "reads <code>quiz_answers</code>; answers that live only in these buttons are lost when "
-    "the notebook is closed."
+ANSWERS_MIMETYPE = "application/vnd.bncourse.quiz-answers+json"
+"""The output that keeps a learner's submitted answers in the saved notebook."""
+
+_FIRST_ATTEMPTS: dict[str, dict[str, Any]] = {}
+"""Per quiz, the answers of the first Submit in this kernel (first-attempt score)."""
+
+_FALLBACK = (
+    "<details><summary>Using an editor that does not keep these answers (the note above "
+    'stays "not submitted yet" after you submit)?</summary>Replace the '
+    "<code>quiz_answers = ...</code> line of this cell with the line below, run the cell "
+    "and save.</details>"
 )
+
+
+class AnswerRecord:
+    """The learner's submitted answers, as an output the notebook saves.
+
+    ``quiz.show`` displays it under the quiz with a display id; every Submit replaces it
+    (an ``update_display``), so saving the notebook keeps the latest answers, and the first
+    attempt's, with no copy and paste. The instructor's grader reads it from the file.
+    """
+
+    def __init__(
+        self,
+        bank: Bank,
+        answers: dict[str, Any] | None,
+        first: dict[str, Any] | None,
+        submissions: int,
+    ) -> None:
+        self.bank, self.answers, self.first, self.submissions = bank, answers, first, submissions
+
+    def payload(self) -> dict[str, Any]:
+        return {
+            "stem": self.bank.stem,
+            "answers": self.answers,
+            "first_attempt": self.first,
+            "submissions": self.submissions,
+        }
+
+    def text(self) -> str:
+        if self.answers is None:
+            return "Quiz not submitted yet: press Submit, then save the notebook to keep answers."
+        latest = grade_bank(self.bank, self.answers)
+        parts = [
+            f"Your answers are kept in this notebook (submitted {self.submissions} time(s); "
+            f"latest score {latest.score:g}/{latest.max_score:g}"
+        ]
+        if self.first is not None:
+            first = grade_bank(self.bank, self.first)
+            parts.append(f", first attempt {first.score:g}/{first.max_score:g}")
+        parts.append("). Save the notebook (Ctrl+S) to keep them in the file.")
+        return "".join(parts)
+
+    def bundle(self) -> dict[str, Any]:
+        color = "#757575" if self.answers is None else "#2e7d32"
+        mark = "○" if self.answers is None else "✔"
+        page = (
+            f'<div class="bncourse-quiz-record" style="color: {color}; margin: 2px 0;">'
+            f"{mark} {html.escape(self.text())}</div>"
+        )
+        return {"text/plain": self.text(), "text/html": page, ANSWERS_MIMETYPE: self.payload()}
 
 
 class QuizWidget:
@@ -243,9 +346,9 @@ class QuizWidget:
         self.controls = {q.id: _CONTROLS[q.kind](q, answers.get(q.id)) for q in bank.questions}
         self.feedback = {q.id: widgets.HTMLMath() for q in bank.questions}
         self.score = widgets.HTML()
-        self.literal = widgets.Textarea(
-            layout=widgets.Layout(width="100%", height=f"{len(bank.questions) + 3}em")
-        )
+        self.literal = widgets.HTML()
+        self.submissions = 0
+        self.display_id: str | None = None
         self.submit_button = widgets.Button(description="Submit", button_style="primary")
         self.submit_button.on_click(self.submit)
         items = [widgets.HTML(f"<h3>{html.escape(bank.title)}</h3>")]
@@ -260,24 +363,40 @@ class QuizWidget:
                     layout=widgets.Layout(margin="0 0 12px 0"),
                 )
             )
-        items += [self.submit_button, self.score, widgets.HTML(_SAVE_HINT), self.literal]
+        items += [self.submit_button, self.score, widgets.HTML(_FALLBACK), self.literal]
         self.widget = widgets.VBox(items)
         self.show(grade_bank(bank, answers), submitted=False)
 
+    def record(self) -> AnswerRecord:
+        """The answers this quiz keeps in the notebook (none before the first Submit)."""
+        answers = dict(self.answers) if self.submissions else None
+        return AnswerRecord(
+            self.bank, answers, _FIRST_ATTEMPTS.get(self.bank.stem), self.submissions
+        )
+
     def submit(self, _button: Any = None) -> QuizResult:
-        """Write the controls' answers into the learner's dict, grade, and show feedback."""
+        """Write the controls' answers into the learner's dict, grade, show feedback, and
+        replace the kept answers under the quiz."""
         errors = {}
         for question_id, control in self.controls.items():
             try:
                 value = control.read()
-            except AnswerFormError as error:
-                errors[question_id], value = str(error), None
+            except AnswerFormError as error:  # keep the earlier answer, say what is wrong
+                errors[question_id] = str(error)
+                continue
             if value is None:
                 self.answers.pop(question_id, None)
             else:
                 self.answers[question_id] = value
+        self.submissions += 1
+        if self.bank.stem not in _FIRST_ATTEMPTS:
+            _FIRST_ATTEMPTS[self.bank.stem] = dict(self.answers)
         result = grade_bank(self.bank, self.answers)
         self.show(result, submitted=True, errors=errors)
+        if self.display_id is not None:
+            from IPython.display import update_display
+
+            update_display(self.record().bundle(), raw=True, display_id=self.display_id)
         return result
 
     def show(
@@ -294,11 +413,20 @@ class QuizWidget:
                 text = ""
             self.feedback[feedback.id].value = text
         self.score.value = result.html(questions=False)
-        self.literal.value = answers_literal(self.answers, [q.id for q in self.bank.questions])
+        line = answers_literal(self.answers, [q.id for q in self.bank.questions])
+        self.literal.value = (
+            '<pre style="white-space: pre-wrap; user-select: all; margin: 2px 0;">'
+            f"{html.escape(line)}</pre>"
+        )
 
 
 class QuizView:
-    """What ``quiz.show`` returns: the interactive quiz plus its static fallbacks."""
+    """What ``quiz.show`` returns: the interactive quiz plus its static fallbacks.
+
+    Displayed, it shows two outputs: the quiz (widget, with text and HTML fallbacks and the
+    result as JSON for the tests), and under it the ``AnswerRecord`` that every Submit
+    replaces, so that saving the notebook keeps the answers.
+    """
 
     def __init__(self, bank: Bank, answers: Any) -> None:
         self.bank = bank
@@ -326,3 +454,14 @@ class QuizView:
         bundle["text/html"] = static_html(self.bank, result)
         bundle[RESULT_MIMETYPE] = result.to_payload()
         return bundle
+
+    def _ipython_display_(self) -> None:
+        from uuid import uuid4
+
+        from IPython.display import display
+
+        display(self._repr_mimebundle_(), raw=True)
+        if self.quiz_widget is not None:
+            self.quiz_widget.display_id = f"bncourse-quiz-{uuid4().hex}"
+            record = self.quiz_widget.record().bundle()
+            display(record, raw=True, display_id=self.quiz_widget.display_id)
