@@ -22,9 +22,13 @@ from typing import Any
 
 from bncourse.seeding import seed_everything
 
-# TensorFlow prints start-up notes (CPU instruction sets, oneDNN) to the notebook when it is
-# imported; the lessons import bncourse first so that only warnings and errors show.
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# TensorFlow's C++ runtime logs to the process's stderr, which the notebook shows as pink
+# boxes: start-up notes (CPU instruction sets, oneDNN) at import, and with Keras 3.15 on
+# TensorFlow 2.21 an ERROR-level "NodeDef mentions attribute use_unbounded_threadpool" line
+# at every model.fit, which is harmless (an attribute the runtime ignores). The lessons
+# import bncourse before TensorFlow, so these logs stay out of them; Python exceptions and
+# warnings are not affected. Set TF_CPP_MIN_LOG_LEVEL yourself to see them.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 __version__ = "0.1.0"
 __all__ = ["seed_everything", "__version__"]

@@ -43,6 +43,7 @@ def test_claims_hold_under_a_perturbation(notebook: Path, perturbation: str):
     run = run_notebook(notebook, perturbation, cwd=ROOT)
     problems = [f"error in {run.error}"] if run.error else []
     problems += [f"claim did not hold: {statement}" for statement in run.failed_claims]
+    problems += [f"stderr output (a pink box in the notebook) in {text}" for text in run.stderr]
     assert not problems, f"{notebook.name} under {perturbation}:\n" + "\n".join(problems)
 
 

@@ -78,6 +78,7 @@ class NotebookRun:
     error: str = ""  # the first failing cell and its error, "" when every cell ran
     failed_claims: list[str] = field(default_factory=list)
     statuses: list[dict[str, Any]] = field(default_factory=list)  # check/quiz/claim payloads
+    stderr: list[str] = field(default_factory=list)  # what showed as pink boxes, per cell
 
     @property
     def ok(self) -> bool:
@@ -110,8 +111,11 @@ seconds = time.perf_counter() - start
 peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
 payloads = [out["data"][sys.argv[3]] for cell in notebook.cells if cell.cell_type == "code"
             for out in cell.get("outputs", []) if sys.argv[3] in out.get("data", {})]
+stderr = [f"cell {i}: {out['text'][:300]}" for i, cell in enumerate(notebook.cells)
+          if cell.cell_type == "code" for out in cell.get("outputs", [])
+          if out.get("output_type") == "stream" and out.get("name") == "stderr"]
 print(json.dumps({"seconds": seconds, "peak_mb": peak_kb / 1024, "error": error,
-                  "payloads": payloads}))
+                  "payloads": payloads, "stderr": stderr}))
 """
 
 
@@ -149,4 +153,5 @@ def run_notebook(
         data["error"],
         failed,
         payloads,
+        data.get("stderr", []),
     )
