@@ -1,4 +1,4 @@
-"""The ``bncourse`` command: ``build``, ``quiz``, ``grade`` and ``lab-settings``."""
+"""The ``bncourse`` command: ``build``, ``quiz``, ``grade``, ``lab-settings``, ``progress``."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ _COMMANDS = {
     "quiz": ("bncourse.quiz.authoring", "authors' quiz tools: hash an answer, validate the banks"),
     "grade": ("bncourse.instructor", "grade submitted notebooks into a gradebook"),
     "lab-settings": ("bncourse.tooling.labsettings", "turn on JupyterLab's widget-state saving"),
+    "progress": ("bncourse.tooling.progress", "your progress per lesson, from saved notebooks"),
 }
 
 

@@ -1,0 +1,194 @@
+"""A learner's progress across the lessons, read from their saved notebooks.
+
+``bncourse progress [lessons/]`` prints it, and ``progress()`` in a notebook (the course
+map calls it) shows it as a table. For each lesson: the exercises whose last check passed,
+those attempted, the hint levels used, and the quiz score. Everything is read from what
+the notebooks saved (the outputs of the last run of each cell); nothing is executed, so
+run and save a lesson to see it counted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import html
+import json
+import re
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bncourse.claims import RESULT_MIMETYPE
+
+__all__ = ["LessonProgress", "Progress", "lesson_progress", "progress", "main"]
+
+_STEM = re.compile(r"^\d\d_[a-z0-9_]+$")
+
+
+@dataclass
+class LessonProgress:
+    """One lesson's progress as its saved notebook shows it."""
+
+    stem: str
+    title: str
+    minutes: int | None
+    exercises: list[str]
+    passed: list[str] = field(default_factory=list)
+    attempted: list[str] = field(default_factory=list)
+    hints: dict[str, int] = field(default_factory=dict)
+    quiz_score: float | None = None
+    quiz_max: float | None = None
+    opened: bool = True
+
+    @property
+    def hints_used(self) -> int:
+        return sum(self.hints.values())
+
+    @property
+    def quiz_text(self) -> str:
+        if self.quiz_max is None:
+            return "no quiz"
+        if self.quiz_score is None:
+            return f"not submitted (of {self.quiz_max:g})"
+        return f"{self.quiz_score:g}/{self.quiz_max:g}"
+
+
+def _outputs(notebook: dict[str, Any]) -> list[dict[str, Any]]:
+    found = []
+    for cell in notebook.get("cells", []):
+        if isinstance(cell, dict) and cell.get("cell_type") == "code":
+            found.extend(o for o in cell.get("outputs", []) or [] if isinstance(o, dict))
+    return found
+
+
+def _title_and_minutes(notebook: dict[str, Any]) -> tuple[str, int | None]:
+    for cell in notebook.get("cells", []):
+        if cell.get("cell_type") != "markdown":
+            continue
+        text = "".join(cell.get("source", []))
+        title = re.search(r"^#\s+(?:Lesson \d+:\s*)?(.+)$", text, flags=re.MULTILINE)
+        minutes = re.search(r"Time:\*{0,2}\s*about\s+(\d+)\s+minutes", text)
+        if title:
+            return title.group(1).strip(), int(minutes.group(1)) if minutes else None
+    return "", None
+
+
+def lesson_progress(path: Path | str) -> LessonProgress:
+    """Read one saved lesson notebook."""
+    from bncourse.grading import EXERCISES
+    from bncourse.quiz import grade, stems
+    from bncourse.quiz.widget import ANSWERS_MIMETYPE
+
+    path = Path(path)
+    stem = path.stem
+    notebook = json.loads(path.read_text(encoding="utf-8"))
+    title, minutes = _title_and_minutes(notebook)
+    exercises = [name for name, exercise in EXERCISES.items() if exercise.lesson == stem]
+    result = LessonProgress(stem, title, minutes, exercises)
+    last_status: dict[str, str] = {}
+    kept_answers = None
+    quiz_payload = None
+    for output in _outputs(notebook):
+        data = output.get("data") or {}
+        payload = data.get(RESULT_MIMETYPE)
+        if isinstance(payload, dict):
+            kind, name = payload.get("kind"), payload.get("name")
+            if kind == "check" and name in exercises:
+                last_status[name] = str(payload.get("status"))
+            elif kind == "hint" and name in exercises and isinstance(payload.get("level"), int):
+                result.hints[name] = max(result.hints.get(name, 0), payload["level"])
+            elif kind == "quiz":
+                quiz_payload = payload
+        record = data.get(ANSWERS_MIMETYPE)
+        if isinstance(record, dict) and isinstance(record.get("answers"), dict):
+            kept_answers = record["answers"]
+    result.attempted = [
+        e
+        for e in exercises
+        if last_status.get(e, "not-attempted") not in ("not-attempted", "missing")
+    ]
+    result.passed = [e for e in exercises if last_status.get(e) == "passed"]
+    if stem in stems():
+        graded = grade(stem, kept_answers if kept_answers is not None else {})
+        result.quiz_max = float(graded.max_score)
+        if kept_answers is not None:
+            result.quiz_score = float(graded.score)
+        elif quiz_payload is not None and quiz_payload.get("status") != "unanswered":
+            result.quiz_score = float(quiz_payload.get("score", 0.0))
+    return result
+
+
+@dataclass
+class Progress:
+    """Every lesson's progress; displays as a table."""
+
+    lessons: list[LessonProgress]
+
+    def rows(self) -> list[list[str]]:
+        rows = []
+        for lesson in self.lessons:
+            total = len(lesson.exercises)
+            rows.append(
+                [
+                    lesson.stem[:2],
+                    lesson.title or lesson.stem,
+                    f"{lesson.minutes} min" if lesson.minutes else "",
+                    f"{len(lesson.passed)}/{total}" if total else "-",
+                    f"{len(lesson.attempted)}/{total}" if total else "-",
+                    str(lesson.hints_used),
+                    lesson.quiz_text,
+                ]
+            )
+        return rows
+
+    HEADER = ["#", "lesson", "time", "passed", "attempted", "hints", "quiz"]
+
+    def __str__(self) -> str:
+        rows = [self.HEADER, *self.rows()]
+        widths = [max(len(row[i]) for row in rows) for i in range(len(self.HEADER))]
+        lines = [
+            "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True))
+            for row in rows
+        ]
+        lines.insert(1, "  ".join("-" * width for width in widths))
+        passed = sum(len(lesson.passed) for lesson in self.lessons)
+        total = sum(len(lesson.exercises) for lesson in self.lessons)
+        lines.append(f"\n{passed} of {total} exercises passed. Run and save a lesson to update.")
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return str(self)
+
+    def _repr_html_(self) -> str:
+        head = "".join(f"<th style='text-align: left;'>{h}</th>" for h in self.HEADER)
+        body = "".join(
+            "<tr>" + "".join(f"<td>{html.escape(cell)}</td>" for cell in row) + "</tr>"
+            for row in self.rows()
+        )
+        passed = sum(len(lesson.passed) for lesson in self.lessons)
+        total = sum(len(lesson.exercises) for lesson in self.lessons)
+        return (
+            f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+            f"<p>{passed} of {total} exercises passed. Run and save a lesson to update "
+            "this table.</p>"
+        )
+
+
+def progress(folder: Path | str = ".") -> Progress:
+    """The progress of every lesson notebook (``NN_stem.ipynb``) in ``folder``."""
+    paths = sorted(p for p in Path(folder).glob("*.ipynb") if _STEM.match(p.stem))
+    return Progress([lesson_progress(path) for path in paths if not path.stem.startswith("00")])
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="bncourse progress",
+        description="Your progress in each lesson, read from your saved notebooks.",
+    )
+    parser.add_argument("folder", nargs="?", default="lessons", type=Path)
+    args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+    if not args.folder.is_dir():
+        print(f"bncourse progress: {args.folder} is not a folder of lessons", file=sys.stderr)
+        return 2
+    print(progress(args.folder))
+    return 0
