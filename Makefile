@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: lab test lessons lint format bench clean
+.PHONY: lab test lessons site lint format bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 lab: $(STAMP)  ## open the course in JupyterLab
-	$(BIN)/jupyter lab lessons/
+	cd lessons && ../$(BIN)/jupyter lab 00_course_map.ipynb
 
 test: $(STAMP)  ## lint, then every test and every notebook (solutions and lessons)
 	$(BIN)/ruff check bncourse tests benchmarks conftest.py
@@ -25,6 +25,9 @@ test: $(STAMP)  ## lint, then every test and every notebook (solutions and lesso
 
 lessons: $(STAMP)  ## regenerate lessons/ from solutions/
 	$(BIN)/bncourse build
+
+site: $(STAMP)  ## execute every lesson and render the course site into site/
+	$(BIN)/bncourse site --lessons lessons --out site
 
 lint: $(STAMP)
 	$(BIN)/ruff check bncourse tests benchmarks conftest.py
@@ -37,4 +40,4 @@ bench: $(STAMP)  ## print the performance tables
 	$(BIN)/python benchmarks/reference_vs_keras.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache site

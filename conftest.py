@@ -1,8 +1,9 @@
 """Notebook tests (nbval) read what every check, quiz and claim displays.
 
-In solutions/, every check must pass and every quiz must show full marks. In lessons/,
-every check must say "not attempted" and every quiz "unanswered": the stubs really are
-stubs, and nothing later in a lesson depends on the learner's unfinished code. A cell that
+In solutions/, every check must pass and every quiz must show full marks. (lessons/ run in
+tests/test_site.py, where every check must say "not attempted" and every quiz "unanswered":
+the stubs really are stubs, and nothing later in a lesson depends on the learner's
+unfinished code.) A cell that
 calls check(...) or shows a quiz but displays no result fails too. In both, every measured
 claim must hold: ``BNCOURSE_STRICT_CLAIMS=1`` (set here, inherited by the notebook kernels)
 makes a claim that does not hold raise, and a displayed ✘ fails the cell as well.

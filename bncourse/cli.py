@@ -1,4 +1,4 @@
-"""The ``bncourse`` command: ``build``, ``quiz``, ``grade``, ``lab-settings``, ``progress``."""
+"""The ``bncourse`` command: build, quiz, grade, lab-settings, progress and site."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ _COMMANDS = {
     "grade": ("bncourse.instructor", "grade submitted notebooks into a gradebook"),
     "lab-settings": ("bncourse.tooling.labsettings", "turn on JupyterLab's widget-state saving"),
     "progress": ("bncourse.tooling.progress", "your progress per lesson, from saved notebooks"),
+    "site": ("bncourse.tooling.site", "build the course site (site/) from the lessons"),
 }
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["COLORS", "use_style", "subplots", "mean_with_spread", "finish"]
+__all__ = ["COLORS", "use_style", "subplots", "mean_with_spread", "finish", "figure_alt_text"]
 
 # Okabe & Ito's color-blind-safe palette, with names for the roles colors play here.
 COLORS = {
@@ -48,6 +48,52 @@ def use_style() -> None:
     )
 
 
+def figure_alt_text(figure: Any) -> str:
+    """A figure's titles (the figure's own, then each panel's), as a figure's alt text."""
+    titles = []
+    suptitle = getattr(figure, "_suptitle", None)
+    if suptitle is not None and suptitle.get_text().strip():
+        titles.append(suptitle.get_text().strip())
+    for ax in figure.get_axes():
+        title = ax.get_title().strip()
+        if title and title not in titles:
+            titles.append(title)
+    text = "; ".join(" ".join(t.split()) for t in titles)
+    return text or "A figure without a title"
+
+
+def _describe_figures_in_notebooks() -> None:
+    """In a notebook, give every displayed figure its titles as alt text (image metadata).
+
+    The course site's pages use it for the images' alt attribute. Wraps the PNG formatter
+    the inline backend registered; does nothing outside IPython or when already done.
+    """
+    import sys
+
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    if shell is None:
+        return
+    from matplotlib.figure import Figure
+
+    formatter = shell.display_formatter.formatters["image/png"]
+    try:
+        current = formatter.lookup_by_type(Figure)
+    except KeyError:
+        return
+    if getattr(current, "_bncourse_alt", False):
+        return
+
+    def png_with_alt(figure: Any) -> Any:
+        data = current(figure)
+        if data is None or isinstance(data, tuple):
+            return data
+        return data, {"alt": figure_alt_text(figure)}
+
+    png_with_alt._bncourse_alt = True  # type: ignore[attr-defined]
+    formatter.for_type(Figure, png_with_alt)
+
+
 def subplots(nrows: int = 1, ncols: int = 1, *, width: float | None = None, **kwargs: Any):
     """``plt.subplots`` in the course style; ``width`` in inches (height follows the grid)."""
     import matplotlib.pyplot as plt
@@ -55,7 +101,9 @@ def subplots(nrows: int = 1, ncols: int = 1, *, width: float | None = None, **kw
     use_style()
     if width is not None and "figsize" not in kwargs:
         kwargs["figsize"] = (width, max(2.6, width * 0.62 * nrows / max(ncols, 1)))
-    return plt.subplots(nrows, ncols, squeeze=False, **kwargs)
+    figure_and_axes = plt.subplots(nrows, ncols, squeeze=False, **kwargs)
+    _describe_figures_in_notebooks()  # after the first figure: the backend is set up by then
+    return figure_and_axes
 
 
 def mean_with_spread(

@@ -53,5 +53,5 @@ def test_controls_wrap_keep_their_labels_and_redraw_on_release():
     panel = view.widget.children[1]
     assert panel.layout.flex_flow == "row wrap"
     assert slider.style.description_width == "initial" and not slider.continuous_update
-    assert slider.layout.min_width == "340px"
+    assert slider.layout.min_width == "390px"
     assert flag.indent is False

@@ -282,6 +282,18 @@ _ENTRIES = [
         "anything; the contract asks for Keras's defaults.",
         "Leave BatchNormalization's momentum and epsilon at their defaults.",
     ),
+    # Each lesson's own misconceptions go in its section below (one section per lesson, so
+    # that lessons written in parallel do not edit the same lines).
+    # --- Lesson 02 (why normalize activations) ---
+    # --- Lesson 03 (the four steps) ---
+    # --- Lesson 04 (training vs. inference, the BatchNorm layer) ---
+    # --- Lesson 05 (backprop through BN) ---
+    # --- Lesson 06 (BN in Keras) ---
+    # --- Lesson 07 (where to put BN) ---
+    # --- Lesson 08 (what BN buys you) ---
+    # --- Lesson 09 (beyond BN: LayerNorm, GroupNorm, RMSNorm) ---
+    # --- Lesson 10 (BN in deployment) ---
+    # --- Lesson 11 (capstone) ---
 ]
 
 DIAGNOSES: dict[str, Diagnosis] = {entry.id: entry for entry in _ENTRIES}

@@ -30,7 +30,7 @@ def figure_png(figure: Any) -> bytes:
     return buffer.getvalue()
 
 
-SLIDER_WIDTH = "340px"
+SLIDER_WIDTH = "390px"
 """Room for a slider: its label in full, a track of at least 200 px and its readout."""
 
 _SLIDERS = ("IntSlider", "FloatSlider", "FloatLogSlider", "SelectionSlider", "IntRangeSlider")

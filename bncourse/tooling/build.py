@@ -150,8 +150,51 @@ def _metadata(notebook: dict[str, Any], name: str) -> dict[str, Any]:
     }
 
 
-def build_notebook(notebook: dict[str, Any], name: str = "notebook") -> dict[str, Any]:
-    """The lesson generated from one solution notebook (a dict in nbformat 4)."""
+NAV_TAG = "course-nav"
+"""Tag of the navigation cells the build writes at the top and bottom of every lesson."""
+
+COURSE_MAP = "00_course_map.ipynb"
+
+
+def title_of(notebook: dict[str, Any], name: str) -> str:
+    """The notebook's first heading, e.g. "Lesson 03: The four steps of ..."."""
+    for cell in notebook.get("cells", []):
+        if cell.get("cell_type") == "markdown":
+            source = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+            for line in source.splitlines():
+                if line.startswith("# "):
+                    return line[2:].strip()
+    return Path(name).stem
+
+
+def nav_cell(previous: tuple[str, str] | None, following: tuple[str, str] | None) -> dict:
+    """A markdown cell linking to the course map and the lessons before and after.
+
+    ``previous`` and ``following`` are (file name, title) pairs or None.
+    """
+    links = [f"[Course map]({COURSE_MAP})"]
+    if previous is not None:
+        links.append(f"← [{previous[1]}]({previous[0]})")
+    if following is not None:
+        links.append(f"[{following[1]}]({following[0]}) →")
+    return {
+        "cell_type": "markdown",
+        "id": "",
+        "metadata": {"tags": [NAV_TAG]},
+        "source": " · ".join(links),
+    }
+
+
+def build_notebook(
+    notebook: dict[str, Any],
+    name: str = "notebook",
+    neighbours: tuple[tuple[str, str] | None, tuple[str, str] | None] | None = None,
+) -> dict[str, Any]:
+    """The lesson generated from one solution notebook (a dict in nbformat 4).
+
+    With ``neighbours`` (the lessons before and after, as (file name, title) or None),
+    a lesson other than the course map gets a navigation cell at its top and bottom.
+    """
     cells = []
     for index, cell in enumerate(notebook["cells"]):
         tags = cell.get("metadata", {}).get("tags", [])
@@ -162,6 +205,10 @@ def build_notebook(notebook: dict[str, Any], name: str = "notebook") -> dict[str
             source = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
             cell["source"] = stub_source(source, f"{name}, cell {index + 1}")
         cells.append(cell)
+    if neighbours is not None and Path(name).name != COURSE_MAP:
+        top, bottom = nav_cell(*neighbours), nav_cell(*neighbours)
+        top["id"], bottom["id"] = "course-nav-top", "course-nav-bottom"
+        cells = [top, *cells, bottom]
     return {
         "cells": cells,
         "metadata": _metadata(notebook, name),
@@ -190,15 +237,30 @@ def dumps(notebook: dict[str, Any]) -> str:
     return nbformat.writes(nbformat.from_dict(notebook)) + "\n"
 
 
+def _neighbours(solutions: Path) -> dict[str, tuple]:
+    """For each solution file name: the (file name, title) of the lesson before and after."""
+    paths = sorted(solutions.glob("[0-9][0-9]_*.ipynb"))
+    lessons = [p for p in paths if p.name != COURSE_MAP]
+    titles = {p.name: title_of(read_notebook(p), p.name) for p in lessons}
+    order = [(p.name, titles[p.name]) for p in lessons]
+    result = {}
+    for index, (name, _) in enumerate(order):
+        before = order[index - 1] if index > 0 else None
+        after = order[index + 1] if index + 1 < len(order) else None
+        result[name] = (before, after)
+    return result
+
+
 def build_all(solutions: Path, lessons: Path, only: list[str] | None = None) -> list[Path]:
     """Write ``lessons/NN_stem.ipynb`` for every solution (or those whose names start with
     one of ``only``); returns the files written."""
     lessons.mkdir(parents=True, exist_ok=True)
+    neighbours = _neighbours(solutions)
     written = []
     for source in sorted(solutions.glob("[0-9][0-9]_*.ipynb")):
         if only and not any(source.name.startswith(prefix) for prefix in only):
             continue
-        lesson = build_notebook(read_notebook(source), source.name)
+        lesson = build_notebook(read_notebook(source), source.name, neighbours.get(source.name))
         target = lessons / source.name
         target.write_text(dumps(lesson), encoding="utf-8")
         written.append(target)
@@ -212,9 +274,10 @@ def stale_lessons(solutions: Path, lessons: Path) -> list[str]:
     present = {p.name for p in lessons.glob("*.ipynb")}
     problems += [f"{name}: missing from lessons/" for name in sorted(expected - present)]
     problems += [f"{name}: has no solution" for name in sorted(present - expected)]
+    neighbours = _neighbours(solutions)
     for name in sorted(expected & present):
-        wanted = dumps(build_notebook(read_notebook(solutions / name), name))
-        if (lessons / name).read_text(encoding="utf-8") != wanted:
+        built = build_notebook(read_notebook(solutions / name), name, neighbours.get(name))
+        if (lessons / name).read_text(encoding="utf-8") != dumps(built):
             problems.append(f"{name}: differs from what `bncourse build` generates")
     return problems
 

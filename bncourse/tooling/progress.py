@@ -161,10 +161,11 @@ class Progress:
 
     def _repr_html_(self) -> str:
         head = "".join(f"<th style='text-align: left;'>{h}</th>" for h in self.HEADER)
-        body = "".join(
-            "<tr>" + "".join(f"<td>{html.escape(cell)}</td>" for cell in row) + "</tr>"
-            for row in self.rows()
-        )
+        body = ""
+        for lesson, row in zip(self.lessons, self.rows(), strict=True):
+            cells = [html.escape(cell) for cell in row]
+            cells[1] = f'<a href="{html.escape(lesson.stem)}.ipynb">{cells[1]}</a>'
+            body += "<tr>" + "".join(f"<td>{cell}</td>" for cell in cells) + "</tr>"
         passed = sum(len(lesson.passed) for lesson in self.lessons)
         total = sum(len(lesson.exercises) for lesson in self.lessons)
         return (

@@ -8,13 +8,37 @@ grader look exercises up there. To add an exercise, see docs/ARCHITECTURE.md.
 
 from __future__ import annotations
 
-from bncourse.grading.exercises import backprop, four_steps, inference, keras_bn, scaling
+from bncourse.grading.exercises import (
+    activations,
+    backprop,
+    benefits,
+    capstone,
+    four_steps,
+    inference,
+    keras_bn,
+    norms,
+    placement,
+    scaling,
+    transfer,
+)
 from bncourse.grading.spec import Exercise
 
 __all__ = ["REGISTRY", "MODULES"]
 
-MODULES = (scaling, four_steps, inference, backprop, keras_bn)
-"""The specification modules, in lesson order."""
+MODULES = (
+    scaling,  # 01
+    activations,  # 02
+    four_steps,  # 03
+    inference,  # 04
+    backprop,  # 05
+    keras_bn,  # 06
+    placement,  # 07
+    benefits,  # 08
+    norms,  # 09
+    transfer,  # 10
+    capstone,  # 11
+)
+"""The specification modules, in lesson order (the module name is the lesson's topic)."""
 
 
 def _collect() -> dict[str, Exercise]:

@@ -1,0 +1,9 @@
+"""Lesson 02 (why normalize activations): the lesson's exercises (none registered yet)."""
+
+from __future__ import annotations
+
+from bncourse.grading.spec import Exercise
+
+__all__ = ["EXERCISES"]
+
+EXERCISES: list[Exercise] = []
