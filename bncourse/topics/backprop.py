@@ -344,24 +344,12 @@ def draw_paths(
     )
     plot_graph(panels["graph"], mean_path=mean_path, variance_path=variance_path)
 
-    ax = panels["errors"]
-    features = np.arange(3)
-    floor = 1e-13
-    ax.bar(
-        features, np.maximum(errors, floor), color=plotting.COLORS["with_bn"], label="chosen paths"
-    )
-    ax.axhline(
-        PASSING_ERROR, color=plotting.COLORS["highlight"], linestyle="--", label="pass below"
-    )
-    ax.set_yscale("log")
-    ax.set_ylim(floor, 1e4)  # room above the bars for the legend
-    ax.set_xticks(features, [f"feature {i}" for i in features])
-    plotting.finish(
-        ax,
+    plot_path_errors(
+        {"chosen paths": errors},
+        ax=panels["errors"],
         title=f"dx vs. numerical gradient (m={batch_size}, shared={shared:g})",
-        xlabel="feature",
-        ylabel="relative error (log scale)",
     )
+    features = np.arange(3)
 
     ax = panels["sums"]
     ax.bar(features, chosen_sums, 0.5, label="chosen paths", color=plotting.COLORS["with_bn"])
@@ -493,17 +481,23 @@ def plot_training_runs(runs: Any) -> Any:
     return figure
 
 
-def plot_path_errors(path_errors: Any) -> Any:
+def plot_path_errors(
+    path_errors: Any,
+    *,
+    ax: Any = None,
+    title: str = "Dropping a path: error of dx against the numerical gradient",
+) -> Any:
     """Grouped bars: the relative error of ``dx`` per feature, one bar per choice of paths.
 
-    ``path_errors`` maps a label to an array of per-feature errors. Log scale from 1e-13
-    (errors below are drawn at 1e-13) to 1e4, with the passing threshold as a dashed line.
-    Returns the matplotlib Figure.
+    ``path_errors`` maps a label to an array of per-feature errors. A fixed log scale from
+    1e-13 (smaller errors are drawn at 1e-13) to 1e4, with the passing threshold as a dashed
+    line. Draws into ``ax`` when given; returns the matplotlib Figure.
     """
     from bncourse import plotting
 
-    figure, axes = plotting.subplots(width=7.5)
-    ax = axes[0, 0]
+    if ax is None:
+        _, axes = plotting.subplots(width=7.5)
+        ax = axes[0, 0]
     count = len(path_errors)
     width = 0.8 / max(count, 1)
     hatches = ["", "//", "..", "xx", "\\\\"]
@@ -521,16 +515,11 @@ def plot_path_errors(path_errors: Any) -> Any:
         PASSING_ERROR, color=plotting.COLORS["neutral"], linestyle="--", label="a passing check"
     )
     ax.set_yscale("log")
-    ax.set_ylim(1e-13, 1e4)
+    ax.set_ylim(1e-13, 1e4)  # room above the bars for the legend
     ax.set_xticks(features, [f"feature {i}" for i in features])
-    plotting.finish(
-        ax,
-        title="Dropping a path: error of dx against the numerical gradient",
-        xlabel="feature",
-        ylabel="relative error (log scale)",
-    )
-    ax.legend(loc="upper left", ncols=3)
-    return figure
+    plotting.finish(ax, title=title, xlabel="feature", ylabel="relative error (log scale)")
+    ax.legend(loc="upper left" if count > 1 else "upper right", ncols=min(count + 1, 3))
+    return ax.figure
 
 
 def plot_direct_only_sweep(batch_sizes: Any, errors: Any) -> Any:
