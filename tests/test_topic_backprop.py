@@ -127,3 +127,83 @@ def test_explorer_has_its_controls_and_a_static_picture():
     widget.controls["mean_path"].value = True  # redraws without error
     bundle = widget._repr_mimebundle_()
     assert "image/png" in bundle and "text/plain" in bundle
+
+
+def test_sum_round_off_bounds_the_true_gradients_sums_and_not_a_real_sum():
+    for seed, shape in ((0, (8, 3)), (1, (256, 3)), (2, (2, 3, 4, 2))):
+        x, dout, gamma, _ = batch(shape, seed=seed, shared=2.0)
+        bound = backprop.sum_round_off(dout, x, gamma)
+        axes = tuple(range(x.ndim - 1))
+        assert bound.shape == (shape[-1],) and np.all(bound > 0) and np.all(bound < 1e-9)
+        assert np.all(np.abs(backprop.input_gradient(dout, x, gamma).sum(axis=axes)) <= bound)
+        no_mean = backprop.input_gradient(dout, x, gamma, mean_path=False)
+        assert np.all(np.abs(no_mean.sum(axis=axes)) > 1e4 * bound)
+
+
+def _sum_panel(figure):
+    return next(ax for ax in figure.axes if ax.get_title().startswith("sum of dx"))
+
+
+def test_the_explorer_draws_round_off_sums_as_zero_on_a_fixed_scale():
+    import matplotlib.pyplot as plt
+
+    figure = backprop.draw_paths(mean_path=True, variance_path=True, batch_size=16, shared=1.0)
+    assert figure.get_figwidth() <= 9.0
+    ax = _sum_panel(figure)
+    assert all(bar.get_height() == 0.0 for bar in ax.patches)
+    low, high = ax.get_ylim()
+    assert low <= -1.0 and high >= 1.0  # not autoscaled to the size of round-off
+    assert any("round-off" in text.get_text() for text in ax.texts)
+    plt.close(figure)
+
+    figure = backprop.draw_paths(mean_path=False, variance_path=True, batch_size=16, shared=1.0)
+    ax = _sum_panel(figure)
+    heights = np.array([bar.get_height() for bar in ax.patches])
+    assert np.all(np.abs(heights) > 0.1)
+    assert ax.get_ylim()[1] >= np.abs(heights).max()  # every bar fits
+    assert not any("round-off" in text.get_text() for text in ax.texts)
+    for panel in figure.axes:
+        if panel.get_title().startswith(("dx vs", "sum of dx")):
+            assert panel.get_xlabel() and panel.get_ylabel() and panel.get_legend() is not None
+    plt.close(figure)
+
+
+def test_fit_linear_bn_keeps_the_bias_at_zero_only_with_the_true_gradient():
+    bias_true, loss_true = backprop.fit_linear_bn(all_paths=True, seed=3, steps=200)
+    bias_direct, loss_direct = backprop.fit_linear_bn(all_paths=False, seed=3, steps=200)
+    assert bias_true.shape == loss_true.shape == (200,)
+    assert bias_true.max() < 1e-12
+    assert bias_direct[-1] > 0.1
+    assert loss_true[-1] < loss_true[0] and loss_direct[-1] < loss_direct[0]
+    again = backprop.fit_linear_bn(all_paths=True, seed=3, steps=200)
+    np.testing.assert_array_equal(loss_true, again[1])
+    with pytest.raises(ValueError, match="steps"):
+        backprop.fit_linear_bn(all_paths=True, seed=0, steps=0)
+    with pytest.raises(ValueError, match="lr"):
+        backprop.fit_linear_bn(all_paths=True, seed=0, lr=-1.0)
+
+
+def test_the_lessons_plots_are_labeled_and_at_most_nine_inches_wide():
+    import matplotlib.pyplot as plt
+
+    runs = {
+        "true gradient": [backprop.fit_linear_bn(all_paths=True, seed=s, steps=20) for s in (0, 1)],
+        "direct path only": [
+            backprop.fit_linear_bn(all_paths=False, seed=s, steps=20) for s in (0, 1)
+        ],
+    }
+    errors = {"all three paths": np.array([1e-11, 0.0, 2e-10]), "no mean path": np.ones(3) * 0.1}
+    sweep = {"noise only": np.random.default_rng(0).uniform(0, 1, size=(3, 4))}
+    figures = [
+        backprop.plot_training_runs(runs=runs),
+        backprop.plot_path_errors(path_errors=errors),
+        backprop.plot_direct_only_sweep(batch_sizes=[2, 4, 8, 16], errors=sweep),
+    ]
+    for figure in figures:
+        assert figure.get_figwidth() <= 9.0
+        for ax in figure.axes:
+            assert ax.get_title() and ax.get_xlabel() and ax.get_ylabel()
+            assert ax.get_legend() is not None
+    bars = figures[1].axes[0].patches
+    assert min(bar.get_height() for bar in bars) == pytest.approx(1e-13)  # 0 drawn at the floor
+    plt.close("all")

@@ -81,7 +81,9 @@ def test_the_figure_has_three_labeled_panels():
     for ax in axes:
         assert ax.get_title() and ax.get_xlabel() and ax.get_ylabel()
         assert ax.get_legend() is not None
-    assert "gamma = 2" in axes[1].get_title()
+    titles = [ax.get_title() for ax in axes]
+    assert any(title.startswith("After BN") and "gamma = 2" in title for title in titles)
+    assert figure.get_figwidth() <= 9.0  # wider figures get shrunk in JupyterLab
     plt.close(figure)
 
 
@@ -93,3 +95,63 @@ def test_the_explorer_has_the_four_sliders_and_a_static_picture():
     explorer.controls["batch_size"].value = 2  # redraws without raising
     bundle = explorer._repr_mimebundle_()
     assert "image/png" in bundle and "batch_size=2" in bundle["text/plain"]
+
+
+def test_spread_before_and_after_gives_the_gain_and_reuses_batches_across_eps():
+    variances = np.array([1e-6, 1e-4, 1e-2, 1.0])
+    before, after = fs.spread_before_and_after(variances=variances, eps=1e-3, seed=2)
+    before_0, after_0 = fs.spread_before_and_after(variances=variances, eps=0.0, seed=2)
+    assert before.shape == after.shape == (4,)
+    np.testing.assert_array_equal(before, before_0)  # the same batches for every eps
+    np.testing.assert_allclose(after_0, 1.0, rtol=1e-5)
+    # after / before is the gain 1 / sqrt(var_batch + eps), below the cap 1 / sqrt(eps)
+    np.testing.assert_allclose(after / before, 1 / np.sqrt(before**2 + 1e-3), rtol=1e-4)
+    assert np.all(after / before <= 1 / np.sqrt(1e-3))
+    assert np.all(after[:3] > before[:3])  # below variance 1 - eps: amplified
+    with pytest.raises(ValueError, match="variances"):
+        fs.spread_before_and_after(variances=[0.0, 1.0], eps=1e-3)
+    with pytest.raises(ValueError, match="batch_size"):
+        fs.spread_before_and_after(variances=[1.0], eps=1e-3, batch_size=1)
+
+
+def test_statistics_spread_follows_one_over_root_m_and_the_seed():
+    sizes = [1, 4, 16]
+    means, variances = fs.statistics_spread(sizes=sizes, batches=3000, seed=5)
+    assert means.shape == variances.shape == (3,)
+    np.testing.assert_allclose(means * np.sqrt(sizes), 1.0, rtol=0.1)
+    assert variances[0] == 0.0  # a batch of one has variance 0
+    assert np.all(variances[1:] > means[1:])
+    again = fs.statistics_spread(sizes=sizes, batches=3000, seed=5)
+    np.testing.assert_array_equal(means, again[0])
+
+
+def test_the_lessons_figures_are_labeled_and_at_most_nine_inches_wide():
+    import matplotlib.pyplot as plt
+
+    variances = np.logspace(-6, 0, 5)
+    epsilons = {"eps = 0": 0.0, "eps = 1e-3": 1e-3}
+    spreads = {
+        label: fs.spread_before_and_after(variances=variances, eps=eps)
+        for label, eps in epsilons.items()
+    }
+    sizes = np.array([1, 2, 4])
+    means, variances_spread = fs.statistics_spread(sizes=sizes, batches=200)
+    maps = np.random.default_rng(0).normal(size=(4, 3, 3, 2))
+    figures = [
+        fs.plot_epsilon_floor(variances=variances, epsilons=epsilons, spreads=spreads),
+        fs.plot_statistics_spread(
+            sizes=sizes, mean_spread=means, variance_spread=variances_spread, batches=200
+        ),
+        fs.plot_mean_maps(panels={"raw": maps, "centered": maps - maps.mean(axis=0)}),
+    ]
+    for figure in figures:
+        assert figure.get_figwidth() <= 9.0
+        for ax in figure.get_axes():
+            if ax.get_label() == "<colorbar>":
+                continue
+            assert ax.get_title() and ax.get_xlabel() and ax.get_ylabel()
+    assert figures[0].get_axes()[0].get_legend() is not None
+    assert len(figures[2].get_axes()) == 3  # two panels and the shared color bar
+    plt.close("all")
+    with pytest.raises(ValueError, match="panels"):
+        fs.plot_mean_maps(panels={})

@@ -38,7 +38,14 @@ __all__ = [
     "input_gradient",
     "explorer_batch",
     "plot_graph",
+    "draw_paths",
+    "sum_round_off",
     "paths_explorer",
+    "fit_linear_bn",
+    "plot_training_runs",
+    "plot_path_errors",
+    "plot_direct_only_sweep",
+    "PASSING_ERROR",
 ]
 
 
@@ -282,13 +289,42 @@ def plot_graph(ax: Any = None, *, mean_path: bool = True, variance_path: bool = 
     ax.set_aspect("equal")
     ax.axis("off")
     ax.set_title("Training-mode BN: every path from L back to x")
-    ax.legend(loc="lower left", fontsize=8)
+    ax.legend(loc="lower left", fontsize=9)
     return figure
 
 
-def _draw(
-    mean_path: bool, variance_path: bool, batch_size: int, shared: float, seed: int = 0
+def sum_round_off(dout: Any, x: Any, gamma: Any, eps: float = DEFAULT_EPSILON) -> np.ndarray:
+    """How far from 0 float64 round-off alone can push ``sum(dx)`` per feature, shape ``(C,)``.
+
+    ``dx`` is a difference of terms as large as the direct path ``gamma * dout / s``, and
+    summing ``m`` of them adds rounding errors of about ``eps64`` times their sizes each.
+    This returns ``1000 * eps64 * sum(|gamma * dout / s|)``: a bound that is generous for
+    round-off (a true gradient's sums stay far below it) and tiny next to a real sum.
+    """
+    dout, x, gamma, eps = _checked(dout, x, gamma, eps)
+    axes = tuple(range(x.ndim - 1))
+    std = np.sqrt(x.var(axis=axes) + eps)
+    return 1000 * np.finfo(np.float64).eps * np.abs(gamma * dout / std).sum(axis=axes)
+
+
+def draw_paths(
+    mean_path: bool = False,
+    variance_path: bool = False,
+    batch_size: int = 8,
+    shared: float = 0.0,
+    *,
+    seed: int = 0,
 ) -> Any:
+    """The explorer's figure: the graph on top; below, per feature, the error of ``dx``
+    along the chosen paths against the numerical gradient, and the sum of ``dx`` over the
+    batch.
+
+    Both lower panels use fixed scales: the errors a log scale from 1e-13 to 1e4, the sums
+    a symmetric scale of at least -1 to 1. A sum within ``sum_round_off`` of 0 is drawn as
+    exactly 0, so float64 rounding (about 1e-15) never shows as a bar. 9 inches wide.
+    """
+    import matplotlib.pyplot as plt
+
     from bncourse import plotting
 
     x, dout, gamma, beta = explorer_batch(batch_size, shared, seed)
@@ -296,44 +332,48 @@ def _draw(
     chosen = input_gradient(dout, x, gamma, mean_path=mean_path, variance_path=variance_path)
     true = input_gradient(dout, x, gamma)
     errors = relative_error(chosen, numeric, per_feature=True)
+    round_off = sum_round_off(dout, x, gamma)
+    chosen_sums, true_sums = (
+        np.where(np.abs(d.sum(axis=0)) <= round_off, 0.0, d.sum(axis=0)) for d in (chosen, true)
+    )
 
-    figure, axes = plotting.subplots(
-        1, 3, figsize=(14.0, 4.0), gridspec_kw={"width_ratios": [1.5, 1.0, 1.0]}
+    plotting.use_style()
+    figure = plt.figure(figsize=(9.0, 6.6))
+    panels = figure.subplot_mosaic(
+        [["graph", "graph"], ["errors", "sums"]], height_ratios=[1.0, 1.15]
     )
-    plot_graph(axes[0, 0], mean_path=mean_path, variance_path=variance_path)
+    plot_graph(panels["graph"], mean_path=mean_path, variance_path=variance_path)
 
-    ax = axes[0, 1]
-    features = np.arange(3)
-    floor = 1e-13
-    ax.bar(
-        features, np.maximum(errors, floor), color=plotting.COLORS["with_bn"], label="chosen paths"
-    )
-    ax.axhline(
-        PASSING_ERROR, color=plotting.COLORS["highlight"], linestyle="--", label="pass below"
-    )
-    ax.set_yscale("log")
-    ax.set_ylim(floor, 1e4)  # room above the bars for the legend
-    ax.set_xticks(features, [f"feature {i}" for i in features])
-    plotting.finish(
-        ax,
+    plot_path_errors(
+        {"chosen paths": errors},
+        ax=panels["errors"],
         title=f"dx vs. numerical gradient (m={batch_size}, shared={shared:g})",
-        xlabel="feature",
-        ylabel="relative error",
     )
+    features = np.arange(3)
 
-    ax = axes[0, 2]
-    ax.bar(
-        features, chosen.sum(axis=0), 0.5, label="chosen paths", color=plotting.COLORS["with_bn"]
-    )
+    ax = panels["sums"]
+    ax.bar(features, chosen_sums, 0.5, label="chosen paths", color=plotting.COLORS["with_bn"])
     ax.plot(
         features,
-        true.sum(axis=0),
+        true_sums,
         "D",
         markersize=9,
         color=plotting.COLORS["alt"],
         label="all paths (the true dx)",
     )
     ax.axhline(0.0, color="black", linewidth=0.8)
+    limit = max(1.0, 1.25 * float(np.abs(np.concatenate([chosen_sums, true_sums])).max()))
+    ax.set_ylim(-limit, limit * 1.6)  # room at the top for the legend
+    if not np.any(chosen_sums):
+        ax.text(
+            0.5,
+            0.2,
+            "every sum is 0\n(to float64 round-off)",
+            transform=ax.transAxes,
+            ha="center",
+            va="center",
+            fontsize=10,
+        )
     ax.set_xticks(features, [f"feature {i}" for i in features])
     plotting.finish(
         ax,
@@ -341,6 +381,7 @@ def _draw(
         xlabel="feature",
         ylabel="sum over the batch",
     )
+    ax.legend(loc="upper right")
     return figure
 
 
@@ -362,7 +403,7 @@ def paths_explorer(seed: int = 0) -> Any:
         ),
     }
     return explorer(
-        lambda **values: _draw(seed=seed, **values),
+        lambda **values: draw_paths(seed=seed, **values),
         controls,
         title="Which gradient paths does dx need?",
         description=(
@@ -370,3 +411,135 @@ def paths_explorer(seed: int = 0) -> Any:
             "the upstream gradient of every sample."
         ),
     )
+
+
+def fit_linear_bn(
+    *, all_paths: bool, seed: int, steps: int = 300, lr: float = 0.3
+) -> tuple[np.ndarray, np.ndarray]:
+    """Gradient descent on ``z = inputs @ W + b`` -> BN -> squared error: ``(|b|, loss)``.
+
+    A small regression (32 samples, 4 inputs, 3 outputs, noisy targets that the model
+    cannot fit exactly), drawn from ``seed`` (moved by the base-seed offset). BN's gamma and
+    beta start away from 1 and 0 and are trained too; the bias ``b`` starts at 0. With
+    ``all_paths=True`` the gradient through BN is the true one; with ``False`` it is the
+    direct path only, as if the batch mean and variance were constants. Returns two float64
+    arrays of length ``steps``: the norm of ``b`` after each step and the loss before it.
+    """
+    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1:
+        raise ValueError(f"steps must be an int >= 1; got {steps!r}")
+    if not (np.isfinite(lr) and lr > 0):
+        raise ValueError(f"lr must be a finite number > 0; got {lr}")
+    r = np.random.default_rng(resolve(seed))
+    inputs = r.normal(size=(32, 4))
+    targets = 2 * np.tanh(inputs @ r.normal(size=(4, 3))) + r.normal(size=3) * 2
+    targets = targets + r.normal(size=(32, 3)) * 0.5  # noise: the loss cannot reach 0
+    weights, bias = r.normal(size=(4, 3)) * 0.5, np.zeros(3)
+    gamma, beta = np.array([1.5, 0.7, 2.0]), np.array([0.5, -1.0, 0.3])
+    bias_norm, loss = [], []
+    for _ in range(int(steps)):
+        z = inputs @ weights + bias
+        y = _forward64(z, gamma, beta)
+        loss.append(0.5 * np.mean(np.sum((y - targets) ** 2, axis=1)))
+        dy = (y - targets) / len(z)
+        dz = input_gradient(dy, z, gamma, mean_path=all_paths, variance_path=all_paths)
+        z_hat = (y - beta) / gamma  # x_hat of the forward pass, recovered from y
+        weights, bias = weights - lr * inputs.T @ dz, bias - lr * dz.sum(axis=0)
+        gamma, beta = gamma - lr * (dy * z_hat).sum(axis=0), beta - lr * dy.sum(axis=0)
+        bias_norm.append(np.linalg.norm(bias))
+    return np.array(bias_norm), np.array(loss)
+
+
+def plot_training_runs(runs: Any) -> Any:
+    """Two panels from ``fit_linear_bn`` runs: ``|b|`` and the loss per step, mean and range.
+
+    ``runs`` maps a label (e.g. "true gradient") to a list of ``(bias_norm, loss)`` pairs,
+    one per seed. Returns the matplotlib Figure (9 inches wide).
+    """
+    from bncourse import plotting
+
+    figure, axes = plotting.subplots(1, 2, figsize=(9.0, 3.8))
+    styles = [(plotting.COLORS["with_bn"], None), (plotting.COLORS["without_bn"], "s")]
+    for (label, pairs), (color, marker) in zip(runs.items(), styles, strict=False):
+        steps = np.arange(1, len(pairs[0][0]) + 1)
+        every = max(1, len(steps) // 10)
+        for ax, part in zip(axes[0], (0, 1), strict=True):
+            plotting.mean_with_spread(
+                ax, steps, [pair[part] for pair in pairs], label=label, color=color, marker=marker
+            )
+            if marker:
+                ax.lines[-1].set_markevery(every)
+    axes[0, 1].set_yscale("log")
+    plotting.finish(
+        axes[0, 0], title="The bias before BN", xlabel="gradient-descent step", ylabel="|b|"
+    )
+    plotting.finish(
+        axes[0, 1],
+        title="Training loss",
+        xlabel="gradient-descent step",
+        ylabel="squared error (log scale)",
+    )
+    return figure
+
+
+def plot_path_errors(
+    path_errors: Any,
+    *,
+    ax: Any = None,
+    title: str = "Dropping a path: error of dx against the numerical gradient",
+) -> Any:
+    """Grouped bars: the relative error of ``dx`` per feature, one bar per choice of paths.
+
+    ``path_errors`` maps a label to an array of per-feature errors. A fixed log scale from
+    1e-13 (smaller errors are drawn at 1e-13) to 1e4, with the passing threshold as a dashed
+    line. Draws into ``ax`` when given; returns the matplotlib Figure.
+    """
+    from bncourse import plotting
+
+    if ax is None:
+        _, axes = plotting.subplots(width=7.5)
+        ax = axes[0, 0]
+    count = len(path_errors)
+    width = 0.8 / max(count, 1)
+    hatches = ["", "//", "..", "xx", "\\\\"]
+    for k, (name, errors) in enumerate(path_errors.items()):
+        features = np.arange(len(errors))
+        ax.bar(
+            features + (k - (count - 1) / 2) * width,
+            np.maximum(errors, 1e-13),
+            width,
+            label=name,
+            hatch=hatches[k % len(hatches)],
+            edgecolor="white",
+        )
+    ax.axhline(
+        PASSING_ERROR, color=plotting.COLORS["neutral"], linestyle="--", label="a passing check"
+    )
+    ax.set_yscale("log")
+    ax.set_ylim(1e-13, 1e4)  # room above the bars for the legend
+    ax.set_xticks(features, [f"feature {i}" for i in features])
+    plotting.finish(ax, title=title, xlabel="feature", ylabel="relative error (log scale)")
+    ax.legend(loc="upper left" if count > 1 else "upper right", ncols=min(count + 1, 3))
+    return ax.figure
+
+
+def plot_direct_only_sweep(batch_sizes: Any, errors: Any) -> Any:
+    """Mean and range over seeds of the direct-path-only error against the batch size.
+
+    ``errors`` maps a label to an array with one row per seed and one column per batch
+    size. Log-2 x axis. Returns the matplotlib Figure.
+    """
+    from bncourse import plotting
+
+    figure, axes = plotting.subplots(width=7.5)
+    ax = axes[0, 0]
+    for (label, values), marker in zip(errors.items(), ["o", "s", "^", "D"], strict=False):
+        plotting.mean_with_spread(ax, batch_sizes, values, label=label, marker=marker)
+    ax.set_xscale("log", base=2)
+    ax.set_xticks(list(batch_sizes), [str(size) for size in batch_sizes])
+    plotting.finish(
+        ax,
+        title="How wrong is the direct-path-only gradient?",
+        xlabel="batch size m",
+        ylabel="relative error against the true dx",
+    )
+    return figure

@@ -5,10 +5,17 @@ standard deviation 0.1, so variance 0.01; ``POPULATION_MEAN`` and ``POPULATION_S
 normalizes each batch with its own mean and variance (training-mode BN), then scales by
 gamma and shifts by beta. Three panels: the values before BN, the pooled outputs after BN,
 and the spread of the batch means, which is the noise every output inherits from its batch.
-``feature_batches`` draws those batches for the lesson's own measurements.
+``feature_batches`` draws those batches for the lesson's own measurements, and
+``statistics_spread`` / ``plot_statistics_spread`` measure and draw how much the batch
+mean and variance scatter with the batch size.
+
+What epsilon does to features of every size (``spread_before_and_after``,
+``plot_epsilon_floor``): with epsilon, BN multiplies a feature's deviations by the gain
+``1 / sqrt(var + eps)``, which never exceeds ``1 / sqrt(eps)``.
 
 Convolution feature maps in NumPy (``conv2d``, ``edge_kernels``), for the lesson's
-per-channel statistics without Keras. Keras's layout throughout: images ``(batch, height,
+per-channel statistics without Keras, and ``plot_mean_maps`` to compare per-channel with
+per-position normalization. Keras's layout throughout: images ``(batch, height,
 width, channels)`` and kernels ``(kernel_height, kernel_width, in_channels,
 out_channels)``. Like ``keras.layers.Conv2D`` with ``padding="valid"``, stride 1 and no
 bias, the "convolution" is a cross-correlation (the kernel is not flipped).
@@ -18,10 +25,12 @@ ipywidgets and matplotlib are imported when an explorer or a figure is built.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
+from bncourse import reference as ref
 from bncourse.seeding import resolve
 
 __all__ = [
@@ -34,6 +43,11 @@ __all__ = [
     "four_steps_explorer",
     "conv2d",
     "edge_kernels",
+    "spread_before_and_after",
+    "plot_epsilon_floor",
+    "statistics_spread",
+    "plot_statistics_spread",
+    "plot_mean_maps",
 ]
 
 
@@ -100,6 +114,7 @@ def draw_four_steps(
     """The explorer's figure: before BN, after BN, and the spread of the batch means.
 
     ``batches=None`` draws enough batches for about 25,600 values (at least 400 batches).
+    The figure is 9 inches wide: before BN and the batch means on top, after BN below.
     """
     from bncourse import plotting
 
@@ -114,8 +129,14 @@ def draw_four_steps(
     means = samples.astype(np.float64).mean(axis=1)
     colors = plotting.COLORS
 
-    figure, axes = plotting.subplots(1, 3, figsize=(12.0, 3.8))
-    before, after, noise = axes[0]
+    import matplotlib.pyplot as plt
+
+    plotting.use_style()
+    # 9 inches wide at most (wider figures get shrunk in JupyterLab): two panels on top,
+    # the one that matters most, after BN, across the bottom.
+    figure = plt.figure(figsize=(9.0, 6.4))
+    panels = figure.subplot_mosaic([["before", "noise"], ["after", "after"]])
+    before, after, noise = panels["before"], panels["after"], panels["noise"]
 
     before.hist(
         samples.ravel(),
@@ -189,6 +210,8 @@ def draw_four_steps(
         xlabel="batch mean",
         ylabel="density",
     )
+    for ax in (before, after, noise):  # headroom above the bars for the legend
+        ax.set_ylim(0.0, ax.get_ylim()[1] * 1.45)
     return figure
 
 
@@ -257,3 +280,164 @@ def conv2d(images: Any, kernels: Any) -> np.ndarray:
     windows = np.lib.stride_tricks.sliding_window_view(x, k.shape[:2], axis=(1, 2))
     # windows: (batch, out_h, out_w, in_channels, kh, kw)
     return np.einsum("bhwcij,ijco->bhwo", windows, k).astype(np.float32)
+
+
+def spread_before_and_after(
+    variances: Sequence[float] | np.ndarray,
+    *,
+    eps: float,
+    batch_size: int = 256,
+    seed: int = 0,
+) -> tuple[np.ndarray, np.ndarray]:
+    """One batch per variance, normalized with its own statistics: ``(std of x, std of x_hat)``.
+
+    Batch ``i`` holds ``batch_size`` normal values (float32) with mean 0 and variance
+    ``variances[i]``. The same seed gives the same standard-normal draws for every ``eps``,
+    so calls that differ only in ``eps`` normalize the very same batches. Returns two
+    float64 arrays shaped like ``variances``: the batch's standard deviation before BN and
+    the standard deviation of its ``x_hat`` (``bncourse.reference.normalize``, biased
+    variance). Their ratio is the gain ``1 / sqrt(var + eps)``.
+    """
+    levels = np.asarray(variances, dtype=np.float64)
+    if levels.ndim != 1 or levels.size == 0 or np.any(~np.isfinite(levels)) or np.any(levels <= 0):
+        raise ValueError("variances must be a non-empty 1-D sequence of finite numbers > 0")
+    batch_size = _check_batch_size(batch_size)
+    if batch_size < 2:
+        raise ValueError(f"batch_size must be >= 2 for a spread; got {batch_size}")
+    draws = np.random.default_rng(resolve(seed)).normal(size=(levels.size, batch_size))
+    before, after = [], []
+    for level, row in zip(levels, draws, strict=True):
+        batch = (row * np.sqrt(level)).astype(np.float32)[:, np.newaxis]
+        x_hat = ref.normalize(batch, ref.batch_mean(batch), ref.batch_variance(batch), eps=eps)
+        before.append(batch.astype(np.float64).std())
+        after.append(x_hat.astype(np.float64).std())
+    return np.array(before), np.array(after)
+
+
+def plot_epsilon_floor(
+    variances: Sequence[float] | np.ndarray,
+    *,
+    epsilons: Mapping[str, float],
+    spreads: Mapping[str, tuple[np.ndarray, np.ndarray]],
+) -> Any:
+    """Standard deviation of ``x_hat`` against the feature's variance, one line per epsilon.
+
+    Log-log axes. Dots are ``spreads[label][1]`` (measured, from
+    ``spread_before_and_after``), lines the formula ``sqrt(var / (var + eps))``, and a
+    dotted black line the standard deviation of ``x`` itself (gain 1), so a curve above
+    it means the feature was amplified. Returns the matplotlib Figure.
+    """
+    from bncourse import plotting
+
+    levels = np.asarray(variances, dtype=np.float64)
+    figure, axes = plotting.subplots(figsize=(7.5, 4.6))
+    ax = axes[0, 0]
+    styles = zip(["neutral", "alt", "with_bn", "alt2"], ["o", "s", "^", "D"], strict=False)
+    for (label, eps), (color, marker) in zip(epsilons.items(), styles, strict=False):
+        ax.plot(levels, np.sqrt(levels / (levels + eps)), color=plotting.COLORS[color])
+        ax.plot(
+            levels,
+            spreads[label][1],
+            marker,
+            linestyle="none",
+            color=plotting.COLORS[color],
+            label=label,
+        )
+    ax.plot(levels, np.sqrt(levels), ":", color="black", label="std of x itself (gain 1)")
+    ax.plot([], [], color="#444444", label="lines: sqrt(var / (var + eps))")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    plotting.finish(
+        ax,
+        title="What epsilon does: std of x_hat against the feature's variance",
+        xlabel="variance of the feature in the batch (log scale)",
+        ylabel="std (log scale)",
+    )
+    ax.legend(loc="lower right")
+    return figure
+
+
+def statistics_spread(
+    sizes: Sequence[int] | np.ndarray, *, batches: int = 4000, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
+    """How much batch statistics scatter: ``(means, variances)``, one value per batch size.
+
+    For each size ``m``, ``batches`` batches of the explorer's feature
+    (``feature_batches(m, batches, seed=seed + m)``); returns the standard deviation across
+    batches of the batch mean in units of ``POPULATION_STD``, and of the biased batch
+    variance in units of ``POPULATION_STD**2``. Both are float64 arrays shaped like ``sizes``.
+    """
+    mean_spread, variance_spread = [], []
+    for size in np.asarray(sizes).ravel():
+        size = _check_batch_size(size)
+        values = feature_batches(size, batches, seed=seed + size).astype(np.float64)
+        mean_spread.append(values.mean(axis=1).std() / POPULATION_STD)
+        variance_spread.append(values.var(axis=1).std() / POPULATION_STD**2)
+    return np.array(mean_spread), np.array(variance_spread)
+
+
+def plot_statistics_spread(
+    sizes: Sequence[int] | np.ndarray,
+    *,
+    mean_spread: np.ndarray,
+    variance_spread: np.ndarray,
+    batches: int,
+) -> Any:
+    """Log-log plot of ``statistics_spread``'s two curves with the ``1 / sqrt(m)`` line.
+
+    The variance curve starts at the second size: a batch of one has variance 0 always.
+    Returns the matplotlib Figure.
+    """
+    from bncourse import plotting
+
+    m = np.asarray(sizes, dtype=np.float64)
+    figure, axes = plotting.subplots(width=7.0)
+    ax = axes[0, 0]
+    ax.loglog(
+        m,
+        mean_spread,
+        "o-",
+        color=plotting.COLORS["with_bn"],
+        label="batch means, in units of sigma (measured)",
+    )
+    ax.loglog(m, 1 / np.sqrt(m), "--", color=plotting.COLORS["neutral"], label="1 / sqrt(m)")
+    ax.loglog(
+        m[1:],
+        np.asarray(variance_spread)[1:],
+        "s-",
+        color=plotting.COLORS["without_bn"],
+        label="batch variances, in units of sigma² (measured)",
+    )
+    plotting.finish(
+        ax,
+        title=f"How much batch statistics scatter, {batches:,} batches per size",
+        xlabel="batch size m",
+        ylabel="std across batches (relative)",
+    )
+    return figure
+
+
+def plot_mean_maps(panels: Mapping[str, np.ndarray], *, channel: int = 0) -> Any:
+    """One channel's map averaged over the batch, one panel per entry of ``panels``.
+
+    Each value is a ``(batch, height, width, channels)`` array; all panels share one
+    symmetric color scale, so a flat panel (every position 0) shows as white. Returns
+    the matplotlib Figure.
+    """
+    from bncourse import plotting
+
+    if not panels:
+        raise ValueError("panels must name at least one array")
+    mean_maps = {
+        name: np.asarray(v, np.float64)[..., channel].mean(axis=0) for name, v in panels.items()
+    }
+    limit = max(float(np.abs(image).max()) for image in mean_maps.values()) or 1.0
+    figure, axes = plotting.subplots(1, len(mean_maps), figsize=(9.0, 3.4))
+    for ax, (name, image) in zip(axes[0], mean_maps.items(), strict=True):
+        shown = ax.imshow(image, cmap="RdBu_r", vmin=-limit, vmax=limit)
+        ax.grid(False)
+        plotting.finish(ax, title=name, xlabel="width", ylabel="height")
+    figure.colorbar(shown, ax=axes[0].tolist(), label="mean activation")
+    count = next(iter(panels.values())).shape[0]
+    figure.suptitle(f"Channel {channel}, averaged over the {count} images")
+    return figure
