@@ -285,3 +285,83 @@ def test_quiz_answers_kept_by_submit_are_graded_first_attempt_and_latest(tmp_pat
         t for t in results_json(tmp_path, "kept.ipynb")["tests"] if "quiz" in t["name"]
     )
     assert quiz_test["score"] == 0 and "Latest answers: 2" in quiz_test["output"]
+
+
+SANDBOXES = [
+    pytest.param("bwrap", marks=needs_bwrap),
+    pytest.param("none", marks=pytest.mark.skipif(sys.platform != "linux", reason="Linux only")),
+]
+
+
+def _running_with(token: str) -> list[str]:
+    """Command lines of running processes that carry ``token``."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        if token in command:
+            found.append(command)
+    return found
+
+
+@pytest.mark.parametrize("sandbox", SANDBOXES)
+def test_processes_a_submission_starts_in_a_new_session_do_not_survive_grading(tmp_path, sandbox):
+    token = f"bncourse-leftover-{sandbox}-{tmp_path.name}"
+    escape = (
+        "import subprocess, sys\n"
+        "def batch_mean(x):\n"
+        "    for _ in range(3):\n"
+        "        subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(600)', "
+        f"{token!r}], start_new_session=True)\n"
+        "    return x.mean(axis=tuple(range(x.ndim - 1)))\n"
+    )
+    rows = grade(tmp_path, {"escape.ipynb": notebook(SETUP, escape)}, sandbox=sandbox)
+    assert rows["escape.ipynb"]["batch_mean"] == "1"  # it ran, and graded correctly
+    assert _running_with(token) == []
+
+
+@pytest.mark.parametrize("sandbox", SANDBOXES)
+def test_a_graded_function_cannot_read_a_classmates_notebook(tmp_path, sandbox):
+    secret = "classmate-secret-7f3a"
+    classmate = tmp_path / "submissions" / "classmate.ipynb"
+    folder = classmate.parent
+    snoop = (
+        "import os, pathlib\n"
+        "def batch_mean(x):\n"
+        f"    listing = os.listdir({str(folder)!r})\n"
+        f"    text = pathlib.Path({str(classmate)!r}).read_text()\n"
+        "    raise RuntimeError(str(listing) + text[:2000])\n"
+    )
+    files = {
+        "snoop.ipynb": notebook(SETUP, snoop),
+        "classmate.ipynb": notebook(SETUP, GOOD_MEAN + f"\n# {secret}"),
+    }
+    rows = grade(tmp_path, files, sandbox=sandbox)
+    assert rows["snoop.ipynb"]["batch_mean"] == "0"
+    feedback = json.dumps(results_json(tmp_path, "snoop.ipynb"))
+    assert secret not in feedback and "classmate.ipynb" not in feedback
+    assert "PermissionError" in feedback or "FileNotFoundError" in feedback
+    assert rows["classmate.ipynb"]["batch_mean"] == "1"
+
+
+@pytest.mark.parametrize("sandbox", SANDBOXES)
+def test_writes_outside_the_scratch_folder_are_blocked(tmp_path, sandbox):
+    outside = tmp_path / "planted.txt"
+    shared_tmp = Path("/tmp") / f"bncourse-planted-{sandbox}-{tmp_path.name}"
+    writer = (
+        "import pathlib\n"
+        "def batch_mean(x):\n"
+        f"    for target in ({str(outside)!r}, {str(shared_tmp)!r}):\n"
+        "        try:\n"
+        "            pathlib.Path(target).write_text('planted')\n"
+        "        except OSError:\n"
+        "            pass\n"
+        "    return x.mean(axis=tuple(range(x.ndim - 1)))\n"
+    )
+    rows = grade(tmp_path, {"writer.ipynb": notebook(SETUP, writer)}, sandbox=sandbox)
+    assert rows["writer.ipynb"]["batch_mean"] == "1"
+    assert not outside.exists() and not shared_tmp.exists()

@@ -68,7 +68,6 @@ def grade_paths(
     submissions = collect_submissions(paths)
     contents = [read_submission(path) for path, _ in submissions]
     scratch_root = Path(tempfile.mkdtemp(prefix="bncourse-grade-"))
-    hidden = [out.resolve(), scratch_root.resolve()]
     done = 0
 
     def one(index: int) -> SubmissionResult:
@@ -81,7 +80,6 @@ def grade_paths(
             limits=limits,
             check_timeout=check_timeout,
             sandbox=use_bwrap,
-            hidden=hidden,
             scratch_root=scratch_root,
             lesson=lesson,
         )

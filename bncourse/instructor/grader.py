@@ -16,7 +16,7 @@ from typing import Any
 
 from bncourse.grading import EXERCISES, CheckResult, get_exercise
 from bncourse.grading.execution import Observation
-from bncourse.instructor.sandbox import Limits, run_worker
+from bncourse.instructor.sandbox import Limits, landlock_paths, run_worker
 from bncourse.instructor.transport import TransportError, read_observations
 
 __all__ = [
@@ -189,7 +189,6 @@ def grade_submission(
     limits: Limits,
     check_timeout: float,
     sandbox: bool,
-    hidden: list[Path],
     scratch_root: Path | None = None,
     lesson: str | None = None,
 ) -> SubmissionResult:
@@ -221,9 +220,10 @@ def grade_submission(
             "cell_timeout": max(1.0, min(30.0, limits.seconds / 2)),
             "check_timeout": check_timeout,
             "skip_tags": SKIP_TAGS,
+            "landlock": landlock_paths(scratch),
         }
         (scratch / "job.json").write_text(json.dumps(job), encoding="utf-8")
-        outcome = run_worker(scratch, limits, sandbox=sandbox, hidden=hidden)
+        outcome = run_worker(scratch, limits, sandbox=sandbox)
         result = _collect(path, name, lesson, exercise_ids, scratch, outcome)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)

@@ -1,13 +1,28 @@
-"""Running one untrusted submission: a separate process, limits, and bubblewrap on Linux.
+"""Running one untrusted submission: a separate process, limits, and a sandbox.
 
-Limits: wall-clock time (the grader kills the whole process tree), CPU time and address
-space (rlimits), resident memory (polled, the tree is killed above the cap), output (only
-the first 64 kB of stdout/stderr is kept, the rest is drained and dropped), file size
-(rlimit) and a scratch working directory. With bubblewrap (Debian package ``bubblewrap``)
-the worker also runs with no network, its own PID namespace, and a read-only view of the
-file system except its scratch directory, in which the output directory and the other
-submissions' scratch directories appear empty, so it cannot touch the gradebook, the other
-submissions or the instructor's files.
+Limits: wall-clock time, CPU time and address space (rlimits), resident memory (polled, the
+tree is killed above the cap), output (only the first 64 kB of stdout/stderr is kept), file
+size (rlimit) and a scratch working directory.
+
+What a submission can see and leave behind:
+
+* **bubblewrap** (Linux, Debian package ``bubblewrap``): the worker runs in new namespaces
+  with no network and its own PID namespace, and sees only what it needs, read-only: the
+  system's libraries, the Python installation, the course package and the quiz banks, plus
+  its own scratch folder read-write. The submissions folder, the other submissions'
+  scratch folders, the output folder and the instructor's home do not exist in there. When
+  the worker ends, the kernel ends every process left in its PID namespace.
+* **Landlock** (Linux 5.13+, no root needed; see ``landlock``): the worker restricts
+  itself to the same read-only paths and its scratch folder before any learner code runs,
+  gives up TCP, and cannot signal processes outside its sandbox. It is the sandbox of
+  ``--sandbox none`` on Linux, and a second layer under bubblewrap.
+* **A supervisor** (``supervisor``, on Linux without bubblewrap): a small trusted process
+  between the grader and the worker, registered as the "child subreaper" of everything the
+  worker starts, so a process started in a new session is still its descendant; when the
+  worker ends it kills every one of them.
+* Elsewhere (macOS, Windows): a separate process with the limits above, killed with its
+  process group; a determined submission can read files its user can read and leave
+  processes behind (README, "What the sandbox protects").
 """
 
 from __future__ import annotations
@@ -23,7 +38,14 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-__all__ = ["Limits", "WorkerOutcome", "run_worker", "bubblewrap_available"]
+__all__ = [
+    "Limits",
+    "WorkerOutcome",
+    "run_worker",
+    "bubblewrap_available",
+    "readable_paths",
+    "landlock_paths",
+]
 
 _OUTPUT_KEEP = 64 * 1024
 
@@ -60,26 +82,41 @@ def bubblewrap_available() -> bool:
     return probe.returncode == 0
 
 
-def _needed_by_the_worker() -> list[Path]:
-    """Folders the worker must see: Python's installation and the bncourse package."""
-    return [
-        Path(sys.prefix).resolve(),
-        Path(sys.base_prefix).resolve(),
-        Path(__file__).resolve().parents[1],
-    ]
+_SYSTEM_PATHS = ("/usr", "/lib", "/lib32", "/lib64", "/libx32", "/bin", "/sbin", "/etc", "/opt")
 
 
-def _bwrap_prefix(scratch: Path, hidden: list[Path]) -> list[str]:
-    command = [
-        "bwrap",
-        "--ro-bind", "/", "/",
-        "--dev", "/dev",
-        "--proc", "/proc",
-    ]  # fmt: skip
-    needed = _needed_by_the_worker()
-    for path in hidden:  # the output folder and the other submissions' scratch folders
-        if path.exists() and not any(n.is_relative_to(path) for n in needed):
-            command += ["--tmpfs", str(path)]
+def readable_paths() -> list[Path]:
+    """What the worker may read: the system, Python, the course package and its quiz banks.
+
+    Never the submissions, the scratch root or the instructor's files: those are not on
+    this list, so the sandboxes hide them.
+    """
+    from bncourse.quiz.bank import quiz_dir
+
+    paths = [Path(p) for p in _SYSTEM_PATHS]
+    paths += [Path(sys.prefix), Path(sys.base_prefix), Path(sys.exec_prefix)]
+    paths += [Path(__file__).resolve().parents[1], quiz_dir()]
+    unique: list[Path] = []
+    for path in paths:
+        if path.exists() and path not in unique:
+            unique.append(path)
+    return unique
+
+
+def landlock_paths(scratch: Path) -> dict[str, list[str]]:
+    """The worker's Landlock rules, as job.json carries them."""
+    readable = [*readable_paths(), Path("/proc"), Path("/sys"), Path("/dev")]
+    writable = [scratch, Path("/dev/null")]
+    return {"readable": [str(p) for p in readable], "writable": [str(p) for p in writable]}
+
+
+def _bwrap_prefix(scratch: Path) -> list[str]:
+    command = ["bwrap", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"]
+    for path in [*readable_paths(), Path("/sys")]:
+        if path.is_symlink() and str(path) in _SYSTEM_PATHS:  # /bin -> usr/bin (merged /usr)
+            command += ["--symlink", os.readlink(path), str(path)]
+        else:
+            command += ["--ro-bind", str(path), str(path)]
     command += [
         "--bind", str(scratch), str(scratch),
         "--chdir", str(scratch),
@@ -124,14 +161,9 @@ def _drain(stream, keep: bytearray) -> None:  # type: ignore[no-untyped-def]
             keep.extend(chunk[:room])
 
 
-def run_worker(
-    scratch: Path,
-    limits: Limits,
-    *,
-    sandbox: bool,
-    hidden: list[Path] | None = None,
-) -> WorkerOutcome:
-    """Run ``python -m bncourse.instructor.worker scratch`` under the limits."""
+def run_worker(scratch: Path, limits: Limits, *, sandbox: bool) -> WorkerOutcome:
+    """Run ``python -m bncourse.instructor.worker scratch`` under the limits, inside
+    bubblewrap (``sandbox=True``) or, on Linux, under the supervisor."""
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "HOME": str(scratch),
@@ -148,7 +180,9 @@ def run_worker(
     }
     command = [sys.executable, "-m", "bncourse.instructor.worker", str(scratch)]
     if sandbox:
-        command = _bwrap_prefix(scratch, hidden or []) + command
+        command = _bwrap_prefix(scratch) + command
+    elif sys.platform.startswith("linux"):
+        command = [sys.executable, "-m", "bncourse.instructor.supervisor", *command]
 
     cpu_seconds = int(limits.seconds) + 5
     address_space = max(limits.memory_mb * 2, 4096) * 1024 * 1024
@@ -199,6 +233,13 @@ def run_worker(
 
 
 def _kill_tree(process: subprocess.Popen) -> None:
+    """Stop the worker: ask the supervisor (which cleans up after the worker) first, then
+    kill the whole process group."""
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=3)
+    except (ProcessLookupError, PermissionError, subprocess.TimeoutExpired):
+        pass
     try:
         os.killpg(process.pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):

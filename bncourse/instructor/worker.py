@@ -116,6 +116,18 @@ def run(scratch: Path) -> int:
     sources = _cell_sources(notebook, set(job.get("skip_tags", [])))
     wanted = [*exercises_wanted, "quiz_answers"]
     selected = needed_cells(sources, wanted)
+    for exercise in exercises:  # warm imports (Keras for a model builder) before sandboxing
+        exercise.invoke(lambda *args: None)
+
+    # From here on the submission's code runs: give up every file but the scratch folder.
+    rules = job.get("landlock")
+    landlock_abi = 0
+    if rules:
+        from bncourse.instructor.landlock import restrict
+
+        landlock_abi = restrict(
+            [Path(p) for p in rules["readable"]], [Path(p) for p in rules["writable"]]
+        )
 
     namespace: dict[str, Any] = {
         "__name__": "__main__",
@@ -159,6 +171,7 @@ def run(scratch: Path) -> int:
             "errors": errors[:50],
             "quiz_answers": _json_safe(namespace.get("quiz_answers")),
             "defined": [name for name in exercises_wanted if callable(namespace.get(name))],
+            "landlock": landlock_abi,
         },
     )
 
