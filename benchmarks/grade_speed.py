@@ -1,20 +1,33 @@
-"""`bncourse grade` throughput: 100 generated submissions of lesson 03, --jobs 2.
+"""Grading at scale: `bncourse grade` on a generated class, and Gradescope's per-submission cost.
 
-Each submission is the lesson notebook with every exercise filled in by a learner-style
-implementation drawn at random (correct ones and common mistakes), so the grader does the
-same work as on a real class. Target: >= 60 submissions per minute on 2 cores.
-Prints a table; not a test.
+Each submission is lesson 03 with every exercise filled in by a learner-style implementation
+drawn at random (correct ones and common mistakes), so the grader does the same work as on
+a real class.
 
-    python benchmarks/grade_speed.py [--count 100] [--jobs 2]
+* `bncourse grade` throughput and peak memory, per sandbox (bubblewrap where it works, and
+  the fallback): `--count 1000 --jobs 2`.
+* `--gradescope N`: `run_autograder` of the lesson's autograder zip run once per submission,
+  as Gradescope runs it in a fresh container (process start-up, imports and grading
+  included), in a folder laid out as Gradescope's, on N submissions.
+
+Prints tables; not a test.
+
+    python benchmarks/grade_speed.py --count 1000 --jobs 2 --gradescope 20
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import re
+import resource
+import shutil
+import statistics
+import subprocess
 import tempfile
 import time
+import zipfile
 from collections import Counter
 from pathlib import Path
 
@@ -76,26 +89,77 @@ def make_submissions(folder: Path, count: int, seed: int = 0) -> None:
         nbformat.write(notebook, folder / f"learner {index:03d}.ipynb")
 
 
+def _peak_mb() -> float:
+    """The largest resident size this process or any finished child reached, in MB."""
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return max(own, children) / 1024
+
+
+def grade_class(count: int, jobs: int, sandbox: str) -> str:
+    with tempfile.TemporaryDirectory() as tmp:
+        submissions, out = Path(tmp) / "submissions", Path(tmp) / "out"
+        submissions.mkdir()
+        make_submissions(submissions, count)
+        start = time.monotonic()
+        results = grade_paths([submissions], out, jobs=jobs, sandbox=sandbox)
+        seconds = time.monotonic() - start
+    statuses = Counter(r.status for r in results)
+    return (
+        f"| {len(results)} | {jobs} | {sandbox} | {seconds:.1f} | "
+        f"{len(results) / seconds * 60:.0f} | {_peak_mb():.0f} | {dict(statuses)} |"
+    )
+
+
+def gradescope_cost(count: int) -> str:
+    """run_autograder once per submission in a Gradescope-like root (the course's venv)."""
+    import sys
+
+    from bncourse.instructor.gradescope import build_autograder
+
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp) / "autograder"
+        zip_path = build_autograder("03_the_four_steps", Path(tmp) / "autograder.zip")
+        with zipfile.ZipFile(zip_path) as archive:
+            archive.extractall(root / "source")
+        shutil.copy(root / "source" / "run_autograder", root / "run_autograder")
+        (root / "run_autograder").chmod(0o755)
+        (root / "venv").symlink_to(Path(sys.prefix))  # setup.sh's venv: this one
+        pool = Path(tmp) / "pool"
+        pool.mkdir()
+        make_submissions(pool, count, seed=1)
+        times = []
+        env = {**os.environ, "AUTOGRADER_ROOT": str(root)}
+        for path in sorted(pool.glob("*.ipynb")):
+            shutil.rmtree(root / "submission", ignore_errors=True)
+            (root / "submission").mkdir()
+            shutil.copy(path, root / "submission" / path.name)
+            start = time.monotonic()
+            subprocess.run([str(root / "run_autograder")], env=env, check=True, capture_output=True)
+            times.append(time.monotonic() - start)
+    return (
+        f"| {count} | {statistics.median(times):.2f} | {statistics.mean(times):.2f} | "
+        f"{max(times):.2f} | {count / sum(times) * 60:.0f} |"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--count", type=int, default=100)
     parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--gradescope", type=int, default=0, metavar="N")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        submissions, out = Path(tmp) / "submissions", Path(tmp) / "out"
-        submissions.mkdir()
-        make_submissions(submissions, args.count)
-        start = time.monotonic()
-        results = grade_paths([submissions], out, jobs=args.jobs)
-        seconds = time.monotonic() - start
-    statuses = Counter(r.status for r in results)
-    sandbox = "bubblewrap" if bubblewrap_available() else "none (fallback)"
-    print("| submissions | jobs | sandbox | seconds | per minute | statuses |")
-    print("|---:|---:|---|---:|---:|---|")
-    print(
-        f"| {len(results)} | {args.jobs} | {sandbox} | {seconds:.1f} | "
-        f"{len(results) / seconds * 60:.0f} | {dict(statuses)} |"
-    )
+    sandboxes = (["bwrap"] if bubblewrap_available() else []) + ["none"]
+    print("| submissions | jobs | sandbox | seconds | per minute | peak MB | statuses |")
+    print("|---:|---:|---|---:|---:|---:|---|")
+    for sandbox in sandboxes:
+        print(grade_class(args.count, args.jobs, sandbox), flush=True)
+    if args.gradescope:
+        print(
+            "\n| run_autograder runs | median s | mean s | slowest s | per minute, one container |"
+        )
+        print("|---:|---:|---:|---:|---:|")
+        print(gradescope_cost(args.gradescope), flush=True)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""The ``bncourse`` command: build, quiz, grade, lab-settings, progress and site."""
+"""The ``bncourse`` command: build, quiz, grade, gradescope, lab-settings, progress, site."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ _COMMANDS = {
     "build": ("bncourse.tooling.build", "generate lessons/ from solutions/"),
     "quiz": ("bncourse.quiz.authoring", "authors' quiz tools: hash an answer, validate the banks"),
     "grade": ("bncourse.instructor", "grade submitted notebooks into a gradebook"),
+    "gradescope": ("bncourse.instructor.gradescope", "build a Gradescope autograder for a lesson"),
     "lab-settings": ("bncourse.tooling.labsettings", "turn on JupyterLab's widget-state saving"),
     "progress": ("bncourse.tooling.progress", "your progress per lesson, from saved notebooks"),
     "site": ("bncourse.tooling.site", "build the course site (site/) from the lessons"),

@@ -365,3 +365,17 @@ def test_writes_outside_the_scratch_folder_are_blocked(tmp_path, sandbox):
     rows = grade(tmp_path, {"writer.ipynb": notebook(SETUP, writer)}, sandbox=sandbox)
     assert rows["writer.ipynb"]["batch_mean"] == "1"
     assert not outside.exists() and not shared_tmp.exists()
+
+
+def test_feedback_pages_show_each_exercise_as_the_learner_saw_it(tmp_path):
+    unbiased = "def batch_variance(x):\n    return x.var(axis=tuple(range(x.ndim - 1)), ddof=1)"
+    files = {"ana.ipynb": notebook(SETUP, GOOD_MEAN, unbiased)}
+    grade(tmp_path, files, feedback=True)
+    pages = list((tmp_path / "out" / "feedback").glob("*.html"))
+    assert len(pages) == 1
+    page = pages[0].read_text(encoding="utf-8")
+    assert page.startswith("<!DOCTYPE html>") and "Feedback: submissions/ana.ipynb" in page
+    assert "✔ batch_mean: passed all" in page
+    assert "Mistake: the variance divides by m - 1.</b>" in page and "<b>Hint:</b>" in page
+    assert "Quiz" in page and "First attempt" in page
+    assert "<script" not in page  # a page to hand back, not a program

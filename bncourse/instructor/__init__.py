@@ -20,7 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bncourse.instructor.sandbox import Limits, bubblewrap_available
+from bncourse.instructor.sandbox import Limits, bubblewrap_available, fallback_description
 
 if TYPE_CHECKING:  # the worker imports this package: keep its import light
     from bncourse.instructor.grader import SubmissionResult
@@ -58,8 +58,10 @@ def grade_paths(
     sandbox: str = "auto",
     lesson: str | None = None,
     progress: bool = False,
+    feedback: bool = False,
 ) -> list[SubmissionResult]:
-    """Grade every submission and write the reports; returns the results in input order."""
+    """Grade every submission and write the reports (and with ``feedback``, one page per
+    submission for the learner); returns the results in input order."""
     from bncourse.instructor.grader import grade_submission, read_submission
     from bncourse.instructor.report import write_reports
 
@@ -94,6 +96,10 @@ def grade_paths(
     finally:
         shutil.rmtree(scratch_root, ignore_errors=True)
     write_reports(results, out)
+    if feedback:
+        from bncourse.instructor.feedback import write_feedback_pages
+
+        write_feedback_pages(results, out)
     return results
 
 
@@ -127,6 +133,11 @@ def main(argv: list[str] | None = None) -> int:
         help="bubblewrap when available (auto), required (bwrap), or off (none)",
     )
     parser.add_argument("--lesson", help="the lesson stem, if notebooks do not say it")
+    parser.add_argument(
+        "--feedback",
+        action="store_true",
+        help="also write one feedback page per submission (OUT/feedback/*.html)",
+    )
     try:
         args = parser.parse_args(argv)
     except SystemExit as exit_:
@@ -145,12 +156,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.sandbox == "bwrap" and not bubblewrap_available():
         print("bncourse grade: --sandbox bwrap, but bubblewrap is not usable here", file=sys.stderr)
         return 2
-    if args.sandbox == "auto" and not bubblewrap_available():
-        print(
-            "warning: bubblewrap (bwrap) is not available: submissions run as separate "
-            "processes with limits, but with network access and write access to your files.",
-            file=sys.stderr,
-        )
+    if args.sandbox != "bwrap" and not bubblewrap_available() or args.sandbox == "none":
+        print(f"warning: {fallback_description()}", file=sys.stderr)
     from bncourse.instructor.report import summary
 
     start = time.monotonic()
@@ -164,10 +171,12 @@ def main(argv: list[str] | None = None) -> int:
         sandbox=args.sandbox,
         lesson=args.lesson,
         progress=sys.stderr.isatty(),
+        feedback=args.feedback,
     )
     print(summary(results, time.monotonic() - start))
+    pages = f" and feedback pages under {args.out / 'feedback'}" if args.feedback else ""
     print(
         f"Wrote {args.out / 'gradebook.csv'}, {args.out / 'misconceptions.csv'} and "
-        f"{len(results)} results.json file(s) under {args.out / 'submissions'}."
+        f"{len(results)} results.json file(s) under {args.out / 'submissions'}{pages}."
     )
     return 0

@@ -25,6 +25,7 @@ __all__ = [
     "hints_seen",
     "kept_quiz_answers",
     "lesson_of",
+    "parse_notebook",
     "read_submission",
     "saved_payloads",
 ]
@@ -72,7 +73,7 @@ def read_submission(path: Path) -> bytes | str:
         return f"cannot read the file: {error}"
 
 
-def _read_notebook(content: bytes | str) -> tuple[dict[str, Any] | None, str]:
+def parse_notebook(content: bytes | str) -> tuple[dict[str, Any] | None, str]:
     """The notebook as data, or None and the reason it is unreadable."""
     if isinstance(content, str):
         return None, content
@@ -193,7 +194,7 @@ def grade_submission(
     lesson: str | None = None,
 ) -> SubmissionResult:
     """Grade one notebook file. Never raises for anything the file contains."""
-    notebook, problem = _read_notebook(content)
+    notebook, problem = parse_notebook(content)
     if notebook is None:
         return SubmissionResult(path, name, "unreadable", detail=problem)
     lesson = lesson or lesson_of(notebook)

@@ -15,7 +15,7 @@ from typing import Any
 from bncourse.grading import DIAGNOSES, gradescope_results
 from bncourse.instructor.grader import SubmissionResult
 
-__all__ = ["write_reports", "summary", "result_folder"]
+__all__ = ["write_reports", "summary", "result_folder", "gradescope_payload"]
 
 
 def result_folder(name: str) -> str:
@@ -46,7 +46,7 @@ def _columns(results: list[SubmissionResult]) -> tuple[list[str], list[str]]:
     return exercises, quizzes
 
 
-def _gradescope(result: SubmissionResult) -> dict[str, Any]:
+def gradescope_payload(result: SubmissionResult) -> dict[str, Any]:
     tests = [check.to_gradescope() for check in result.checks]
     if result.quiz is not None:
         first = result.quiz_first if result.quiz_first is not None else result.quiz
@@ -107,7 +107,7 @@ def write_reports(results: list[SubmissionResult], out: Path) -> None:
     for result in results:
         folder = submissions_dir / result_folder(result.name)
         folder.mkdir(parents=True, exist_ok=True)
-        payload = _gradescope(result) | {"submission": result.name}
+        payload = gradescope_payload(result) | {"submission": result.name}
         (folder / "results.json").write_text(
             json.dumps(payload, indent=2, ensure_ascii=False), encoding="utf-8"
         )

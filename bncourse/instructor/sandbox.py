@@ -45,6 +45,7 @@ __all__ = [
     "bubblewrap_available",
     "readable_paths",
     "landlock_paths",
+    "fallback_description",
 ]
 
 _OUTPUT_KEEP = 64 * 1024
@@ -83,6 +84,29 @@ def bubblewrap_available() -> bool:
 
 
 _SYSTEM_PATHS = ("/usr", "/lib", "/lib32", "/lib64", "/libx32", "/bin", "/sbin", "/etc", "/opt")
+
+
+def fallback_description() -> str:
+    """What protects the instructor's machine when bubblewrap is not used, in one sentence."""
+    from bncourse.instructor.landlock import abi_version
+
+    if sys.platform.startswith("linux") and abi_version() > 0:
+        return (
+            "bubblewrap (bwrap) is not used: each submission runs under Landlock (it can read "
+            "only the system, Python and the course, write only its scratch folder, and has "
+            "no TCP), and a supervisor ends every process it starts."
+        )
+    if sys.platform.startswith("linux"):
+        return (
+            "bubblewrap (bwrap) is not used and this kernel has no Landlock: submissions run "
+            "as separate processes with limits (a supervisor ends every process they start), "
+            "but can read and write your files and use the network."
+        )
+    return (
+        "bubblewrap is Linux-only: submissions run as separate processes with limits, killed "
+        "with their process group, but can read and write your files, use the network, and a "
+        "process started in a new session can outlive grading."
+    )
 
 
 def readable_paths() -> list[Path]:
