@@ -1,27 +1,281 @@
-"""Lesson 07 (where to put BN): explorers of training curves by placement, and of the
-variance a BN layer sees when Dropout comes before it.
+"""Lesson 07 (where to put BN): studies of BN's placement and of Dropout next to BN, the
+figures that show them, and two explorers (training curves by placement, and the variance
+a BN layer sees when Dropout comes before it).
 
-Both redraw from numbers already computed (or from a NumPy simulation of a few
+The explorers redraw from numbers already computed (or from a NumPy simulation of a few
 milliseconds); nothing trains inside a callback.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from bncourse.lab.training import Run
+from bncourse.data import DataSplit
+from bncourse.lab import experiments as ex
+from bncourse.lab.training import MLP, Run, Trainer
 from bncourse.seeding import resolve
 
-__all__ = ["METRICS", "curves_explorer", "dropout_variance", "variance_shift_explorer"]
+__all__ = [
+    "DROPOUT_FED_MARGIN",
+    "KERAS_BLOCKS",
+    "METRICS",
+    "NO_DROPOUT_MARGIN",
+    "PlacementStudy",
+    "block_problem",
+    "check_block_prediction",
+    "curves_explorer",
+    "draw_variance_shift",
+    "dropout_reaches_first_bn",
+    "dropout_variance",
+    "fit_without_dropout",
+    "input_shape",
+    "keras_layer_orders",
+    "placement_study",
+    "plot_bn_inputs",
+    "try_block",
+    "variance_shift_explorer",
+]
 
 METRICS = {
     "validation accuracy": "val_accuracy",
     "training accuracy": "train_accuracy",
     "training loss": "train_loss",
 }
+
+
+@dataclass
+class PlacementStudy(ex.ShiftStudy):
+    """A ``ShiftStudy`` (runs, variance ratios, accuracy after re-estimating the moving
+    statistics) plus how well each seed's network fits its training images once the
+    statistics are re-estimated, measured in inference mode (Dropout off, so its noise does
+    not inflate the numbers). ``train_loss[seed]``: mean cross-entropy on the training
+    images; ``train_accuracy[seed]``: accuracy on them.
+    """
+
+    train_loss: np.ndarray
+    train_accuracy: np.ndarray
+
+
+def fit_without_dropout(trainer: Trainer, x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    """(mean cross-entropy, accuracy) of ``trainer``'s network on ``(x, y)`` in inference
+    mode: Dropout off, BN with its moving statistics."""
+    logits = np.asarray(trainer.model(np.asarray(x, dtype=np.float32), training=False))
+    logits = logits.astype(np.float64)
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    y = np.asarray(y)
+    loss = -float(log_probs[np.arange(len(y)), y].mean())
+    return loss, float(np.mean(logits.argmax(axis=1) == y))
+
+
+def placement_study(
+    trainer: Trainer, *, data: DataSplit, seeds: Sequence[int], **settings: Any
+) -> PlacementStudy:
+    """Train ``trainer``'s network once per seed (``settings`` go to ``Trainer.run``) and
+    measure, after each run: every BN layer's variance shift and the validation accuracy
+    after re-estimating the moving statistics (``experiments.shift_study``), then the
+    training loss and accuracy with those statistics and Dropout off."""
+    if not len(seeds):
+        raise ValueError("placement_study needs at least one seed")
+    parts, fits = [], []
+    for seed in seeds:
+        parts.append(ex.shift_study(trainer, data, [seed], **settings))
+        fits.append(fit_without_dropout(trainer, data.x_train, data.y_train))
+    loss, accuracy = np.array(fits).T
+    return PlacementStudy(
+        runs=[run for part in parts for run in part.runs],
+        layers=parts[0].layers,
+        ratio=np.concatenate([part.ratio for part in parts]),
+        recalibrated=np.concatenate([part.recalibrated for part in parts]),
+        train_loss=loss,
+        train_accuracy=accuracy,
+    )
+
+
+KERAS_BLOCKS = {
+    "ResNet50, residual block": ("resnet", "residual_block_v1"),
+    "MobileNet, first block": ("mobilenet", "_conv_block"),
+    "DenseNet121, conv block": ("densenet", "conv_block"),
+    "MobileNet, whole model": ("mobilenet", "MobileNet"),
+}
+"""Functions of the Keras Applications whose layer order lesson 07 reads:
+``{what: (module in keras/src/applications/, function)}``."""
+
+
+def keras_layer_orders() -> dict[str, tuple[str, list[str]]]:
+    """The Keras layers each function of ``KERAS_BLOCKS`` calls, in source order.
+
+    Returns ``{what: (where, layers)}``, ``where`` being the file and function read (in
+    Keras's internal package ``keras.src``, fine for reading, not for building on).
+    """
+    import importlib
+
+    orders = {}
+    for what, (module, function) in KERAS_BLOCKS.items():
+        source = importlib.import_module(f"keras.src.applications.{module}")
+        where = f"keras/src/applications/{module}.py, {function}"
+        orders[what] = (where, ex.layer_sequence(getattr(source, function)))
+    return orders
+
+
+def input_shape(values: np.ndarray) -> tuple[float, float]:
+    """(fraction of exact zeros, median over units of the skewness) of a layer's input,
+    ``values`` being (examples, units): a ReLU's output has many zeros and a long right
+    tail; a Dense layer's output has neither."""
+    values = np.asarray(values)
+    return float(np.mean(values == 0)), float(np.median(ex.skewness(values)))
+
+
+def plot_bn_inputs(
+    seen: Mapping[str, np.ndarray], *, layer: str, colors: Mapping[str, str] | None = None
+) -> Any:
+    """One histogram per placement of what the BN layer ``layer`` receives, each unit
+    standardized (so all units share one axis); ``seen[label]`` is (examples, units)."""
+    from bncourse import plotting
+
+    fig, axes = plotting.subplots(1, len(seen), width=9, sharey=True)
+    for index, (ax, (label, values)) in enumerate(zip(axes[0], seen.items(), strict=True)):
+        standardized = (values - values.mean(axis=0)) / (values.std(axis=0) + 1e-6)
+        ax.hist(
+            standardized.ravel(),
+            bins=np.linspace(-4, 6, 81),
+            density=True,
+            color=ex.color_for(index, label, colors),
+        )
+        plotting.finish(
+            ax,
+            title=f"{label}: input of {layer}",
+            xlabel="value, standardized per unit",
+            ylabel="density" if index == 0 else "",
+            legend=False,
+        )
+    return fig
+
+
+DROPOUT_FED_MARGIN = 0.1
+"""How far above the keep probability the first BN layer's measured ratio may lie when
+Dropout reaches it (the formula's bound, plus moving-average lag and validation images)."""
+
+NO_DROPOUT_MARGIN = 0.3
+"""How far from 1 the first BN layer's measured ratio may lie when no Dropout reaches it."""
+
+
+def dropout_reaches_first_bn(block: Sequence[str]) -> bool:
+    """Whether, in an ``MLP`` whose hidden layers are each followed by ``block``, the first
+    BN layer receives Dropout's output with at most the activation in between.
+
+    A ReLU keeps Dropout's zeros and commutes with its scaling by 1/keep, so Dropout
+    followed by ReLU and then BN is still "Dropout right before BN" for the formula.
+    """
+    block = tuple(block)
+    return "dropout" in block and "bn" in block and block.index("dropout") < block.index("bn")
+
+
+def block_problem(block: Sequence[str], rate: float) -> str:
+    """Why ``block`` and ``rate`` cannot go into the "your turn" study ('' if they can):
+    the block lists "bn", "act" and optionally "dropout", each at most once, and the
+    rate lies in [0, 1)."""
+    block = tuple(block)
+    unknown = [part for part in block if part not in ("bn", "act", "dropout")]
+    if unknown:
+        return f"{unknown} is not a part: use only 'bn', 'act' and 'dropout'."
+    if len(set(block)) != len(block):
+        return "use each part at most once."
+    if "bn" not in block or "act" not in block:
+        return "the block needs both 'bn' and 'act'."
+    if not 0.0 <= rate < 1.0:
+        return f"the Dropout rate must lie in [0, 1); got {rate}."
+    return ""
+
+
+def check_block_prediction(study: ex.ShiftStudy, *, block: Sequence[str], rate: float) -> None:
+    """State, as a claim, what the formula predicts for the first BN layer of the network
+    built from ``block`` with Dropout ``rate``, with the ratio measured in ``study``.
+
+    If Dropout reaches the first BN layer (``dropout_reaches_first_bn``), the formula bounds
+    its ratio (inference variance / moving variance) by the keep probability ``1 - rate``;
+    a mean away from 0 only lowers it. Otherwise the first BN layer sees the same input in
+    training and at inference, and its ratio is near 1. The margins
+    (``DROPOUT_FED_MARGIN``, ``NO_DROPOUT_MARGIN``) allow for what the formula leaves out:
+    moving averages that trail the weights, and validation images instead of training
+    batches. Later BN layers receive earlier blocks' Dropout through a Dense layer, which
+    the formula does not cover; their ratios are printed, not claimed.
+    """
+    from bncourse.claims import claim
+
+    block = tuple(block)
+    keep = 1.0 - rate
+    first = study.ratio[:, 0]
+    retry = (
+        "Did the network learn (its validation accuracy)? "
+        "Try another seed to see whether it repeats."
+    )
+    if dropout_reaches_first_bn(block):
+        claim(
+            "Dropout reaches the first BN layer (with at most the ReLU in between), so, as the "
+            f"formula says, its ratio is at most the keep probability {keep:.2f} (up to "
+            f"{keep + DROPOUT_FED_MARGIN:.2f}, allowing for moving-average lag and validation "
+            "images)",
+            holds=bool(np.all(first <= keep + DROPOUT_FED_MARGIN)),
+            numbers={"first BN layer's ratio": first, "keep probability": keep},
+            otherwise=f"The ratio is above what the formula allows. {retry}",
+        )
+    else:
+        claim(
+            "No Dropout comes before the first BN layer, so it sees the same input in training "
+            f"and at inference: its ratio is near 1 (within {NO_DROPOUT_MARGIN}, allowing for "
+            "moving-average lag and validation images)",
+            holds=bool(np.all(np.abs(first - 1.0) <= NO_DROPOUT_MARGIN)),
+            numbers={"first BN layer's ratio": first},
+            otherwise=f"The ratio is further from 1 than in the lesson's runs. {retry}",
+        )
+    if "dropout" in block and len(study.layers) > 1:
+        later = ", ".join(
+            f"{name} {value:.2f}"
+            for name, value in zip(study.layers[1:], study.ratio[:, 1:].mean(axis=0), strict=True)
+        )
+        print(
+            f"Later BN layers ({later}) also receive the earlier blocks' Dropout through a Dense "
+            "layer, which the formula does not cover: compare them with the table of section 4."
+        )
+
+
+def try_block(
+    *, block: Sequence[str], rate: float, data: DataSplit, seed: int, **settings: Any
+) -> PlacementStudy | None:
+    """The "your turn" experiment: train an ``MLP`` whose hidden layers are each followed by
+    ``block`` (Dropout at ``rate``) once, with ``seed`` and ``settings`` (as for
+    ``Trainer.run``); print its validation accuracy and every BN layer's variance ratio,
+    and compare the first BN layer's ratio with the formula (``check_block_prediction``).
+
+    A block the study cannot use gets a sentence saying why, and ``None``.
+    """
+    problem = block_problem(block, rate)
+    if problem:
+        print(f"Choose another block: {problem}")
+        return None
+    spec = MLP(block=tuple(block), dropout=rate)
+    trainer = Trainer(
+        spec, input_dim=data.x_train.shape[1], num_classes=data.num_classes, fused=True
+    )
+    study = placement_study(trainer, data=data, seeds=[seed], **settings)
+    ratios = ", ".join(
+        f"{name} {value:.2f}" for name, value in zip(study.layers, study.ratio[0], strict=True)
+    )
+    print(spec.label)
+    print(f"validation accuracy {study.accuracy[0]:.3f}; variance ratio per BN layer: {ratios}")
+    if study.accuracy[0] < 0.5:
+        print(
+            "This network hardly learned the digits: with this much Dropout it can barely "
+            "train, and a lower rate helps. The formula is about the statistics, so it still "
+            "applies."
+        )
+    check_block_prediction(study, block=block, rate=rate)
+    return study
 
 
 def curves_explorer(
@@ -89,61 +343,91 @@ def dropout_variance(
     return x * mask / keep, x
 
 
+def draw_variance_shift(rate: float, mean: float, *, seed: int = 0) -> Any:
+    """Two panels for one unit x ~ N(mean, 1) with Dropout at ``rate`` right before BN.
+
+    Left: BN's input in training (Dropout on) and at inference (Dropout off), with the
+    spike of dropped values at 0 cut off and marked. Right: BN's output at inference when it
+    normalizes with the training variance, against N(0, 1). Every text (titles, the
+    measured variances, the note on the spike) sits in a title or in a legend below its
+    panel, so nothing collides at any slider value.
+    """
+    from bncourse import plotting
+
+    training, inference = dropout_variance(rate, mean, seed=seed)
+    moving_mean, moving_var = training.mean(), training.var()
+    output = (inference - moving_mean) / np.sqrt(moving_var + 1e-3)
+    fig, axes = plotting.subplots(1, 2, figsize=(9.0, 3.9))
+    left, right = axes[0]
+    bins = np.linspace(-5 + mean, 5 + mean, 81)
+    left.hist(
+        training,
+        bins=bins,
+        density=True,
+        alpha=0.5,
+        color=plotting.COLORS["without_bn"],
+        label=f"training, Dropout on: variance {training.var():.2f}",
+    )
+    left.hist(
+        inference,
+        bins=bins,
+        density=True,
+        alpha=0.5,
+        color=plotting.COLORS["with_bn"],
+        hatch="//",
+        label=f"inference, Dropout off: variance {inference.var():.2f}",
+    )
+    top = 0.6
+    left.set_ylim(0.0, top)
+    if rate:
+        left.plot(
+            [0.0],
+            [0.95 * top],
+            marker="v",
+            linestyle="none",
+            color=plotting.COLORS["without_bn"],
+            label=f"spike at 0 (cut off): the {rate:.0%} dropped",
+        )
+    plotting.finish(
+        left, title="BN's input", xlabel="value of the unit", ylabel="density", legend=False
+    )
+    grid = np.linspace(-4, 4, 200)
+    right.hist(
+        output,
+        bins=np.linspace(-4, 4, 81),
+        density=True,
+        alpha=0.6,
+        color=plotting.COLORS["with_bn"],
+        label=f"x̂ with the moving variance: variance {output.var():.2f}",
+    )
+    right.plot(
+        grid,
+        np.exp(-(grid**2) / 2) / np.sqrt(2 * np.pi),
+        color=plotting.COLORS["neutral"],
+        linestyle="--",
+        label="N(0, 1): what training saw",
+    )
+    plotting.finish(
+        right,
+        title="BN's output at inference",
+        xlabel="x̂ at inference",
+        ylabel="density",
+        legend=False,
+    )
+    for ax in (left, right):
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncols=1)
+    return fig
+
+
 def variance_shift_explorer(*, seed: int = 0) -> Any:
     """Dropout rate and the unit's mean as sliders: what BN's moving variance learns in
     training, what the unit really does at inference, and what BN then outputs."""
     import ipywidgets as widgets
 
-    from bncourse import plotting
     from bncourse.lab.explorer import explorer
 
     def draw(rate: float, mean: float) -> Any:
-        training, inference = dropout_variance(rate, mean, seed=seed)
-        moving_mean, moving_var = training.mean(), training.var()
-        output = (inference - moving_mean) / np.sqrt(moving_var + 1e-3)
-        fig, axes = plotting.subplots(1, 2, width=10)
-        left, right = axes[0]
-        bins = np.linspace(-5 + mean, 5 + mean, 81)
-        left.hist(training, bins=bins, density=True, alpha=0.5, label="training (Dropout on)")
-        if rate:
-            left.annotate(
-                f"{rate:.0%} dropped: the spike at 0 (cut off)",
-                (0.0, 0.55),
-                xytext=(8, 0),
-                textcoords="offset points",
-                fontsize=8,
-            )
-            left.set_ylim(0.0, 0.6)
-        left.hist(inference, bins=bins, density=True, alpha=0.5, label="inference (Dropout off)")
-        plotting.finish(
-            left,
-            title=f"BN's input: variance {training.var():.2f} in training, "
-            f"{inference.var():.2f} at inference",
-            xlabel="value of the unit",
-            ylabel="density",
-        )
-        grid = np.linspace(-4, 4, 200)
-        right.hist(
-            output,
-            bins=np.linspace(-4, 4, 81),
-            density=True,
-            alpha=0.6,
-            color=plotting.COLORS["with_bn"],
-            label="BN output at inference",
-        )
-        right.plot(
-            grid,
-            np.exp(-(grid**2) / 2) / np.sqrt(2 * np.pi),
-            color=plotting.COLORS["neutral"],
-            label="N(0, 1): what training saw",
-        )
-        plotting.finish(
-            right,
-            title=f"normalized with the moving variance: variance {output.var():.2f}",
-            xlabel="x̂ at inference",
-            ylabel="density",
-        )
-        return fig
+        return draw_variance_shift(rate, mean, seed=seed)
 
     controls = {
         "rate": widgets.FloatSlider(
