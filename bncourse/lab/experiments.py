@@ -337,6 +337,11 @@ def shift_study(
 # ----------------------------------------------------------------------------- plotting
 
 
+MARKERS = ("o", "s", "^", "D", "v", "P")
+"""Markers that tell variants apart without relying on color (the course guide asks for it)."""
+LINESTYLES = ("-", "--", ":", "-.")
+
+
 def plot_curves(
     ax: Any,
     results: Mapping[str, Sequence[Run]],
@@ -353,14 +358,15 @@ def plot_curves(
 
     for index, (label, runs) in enumerate(results.items()):
         color = color_for(index, label, colors)
+        marker, style = MARKERS[index % len(MARKERS)], LINESTYLES[index % len(LINESTYLES)]
         values = stack(runs, metric)
         steps = runs[0].steps
         if each_seed:
             for row in values:
-                ax.plot(steps, row, color=color, linewidth=1, alpha=0.8)
-            ax.plot([], [], color=color, label=f"{label} ({len(runs)} seeds)")
+                ax.plot(steps, row, color=color, linestyle=style, linewidth=1, alpha=0.8)
+            ax.plot([], [], color=color, linestyle=style, label=f"{label} ({len(runs)} seeds)")
         else:
-            plotting.mean_with_spread(ax, steps, values, label=label, color=color)
+            plotting.mean_with_spread(ax, steps, values, label=label, color=color, marker=marker)
 
 
 def plot_sweep(
@@ -384,7 +390,10 @@ def plot_sweep(
         diverged = result.diverged()
         if metric.endswith("accuracy"):
             values = np.where(diverged, 0.1, values)
-        plotting.mean_with_spread(ax, result.values, values.T, label=label, color=color, marker="o")
+        marker = MARKERS[index % len(MARKERS)]
+        plotting.mean_with_spread(
+            ax, result.values, values.T, label=label, color=color, marker=marker
+        )
         bad = diverged.any(axis=1)
         if bad.any():
             xs = np.asarray(result.values)[bad]
