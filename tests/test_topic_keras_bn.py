@@ -41,6 +41,17 @@ def test_batches_come_from_the_data_and_the_seed_fixes_them():
     np.testing.assert_allclose(first.true_variance, x.astype(np.float64).var(axis=0))
 
 
+def test_calls_start_fresh_and_trace_once(caplog):
+    x = data()
+    first = keras_bn.moving_statistics(x, momentum=0.8, steps=6, batch_size=4, seed=5)
+    for batch_size in (2, 3, 5, 7, 9, 11):  # other shapes: no new trace, no carried-over state
+        keras_bn.moving_statistics(x, momentum=0.8, steps=3 + batch_size, batch_size=batch_size)
+    again = keras_bn.moving_statistics(x, momentum=0.8, steps=6, batch_size=4, seed=5)
+    np.testing.assert_array_equal(first.mean, again.mean)
+    np.testing.assert_array_equal(first.variance, again.variance)
+    assert "retracing" not in caplog.text
+
+
 def test_momentum_zero_keeps_only_the_last_batch():
     stats = keras_bn.moving_statistics(data(), momentum=0.0, steps=3, batch_size=16)
     last = stats.batches[-1].astype(np.float64)

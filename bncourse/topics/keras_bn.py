@@ -72,6 +72,38 @@ class MovingStatistics:
             return (moving - true) / (start - true)
 
 
+_RECORDERS: dict[tuple[float, int], tuple[Any, Any]] = {}
+
+
+def _recorder(momentum: float, features: int) -> tuple[Any, Any]:
+    """A BN layer and a traced function that runs it over a stack of batches, recording its
+    moving statistics after each. One per (momentum, features), traced once for any number
+    of steps and any batch size: tracing a new function on every call would cost time and,
+    from the fifth call on, make TensorFlow warn about retracing (the explorer calls this
+    once per setting)."""
+    key = (momentum, features)
+    if key not in _RECORDERS:
+        import keras
+        import tensorflow as tf
+
+        layer = keras.layers.BatchNormalization(momentum=momentum)
+        layer.build((None, features))
+
+        @tf.function(input_signature=[tf.TensorSpec([None, None, features], tf.float32)])
+        def run(all_batches: Any) -> tuple[Any, Any]:
+            count = tf.shape(all_batches)[0]
+            means = tf.TensorArray(tf.float32, size=count)
+            variances = tf.TensorArray(tf.float32, size=count)
+            for step in tf.range(count):
+                layer(all_batches[step], training=True)
+                means = means.write(step, layer.moving_mean)
+                variances = variances.write(step, layer.moving_variance)
+            return means.stack(), variances.stack()
+
+        _RECORDERS[key] = (layer, run)
+    return _RECORDERS[key]
+
+
 def moving_statistics(
     x: Any,
     *,
@@ -80,10 +112,11 @@ def moving_statistics(
     batch_size: int = 32,
     seed: int = 0,
 ) -> MovingStatistics:
-    """Run a fresh ``keras.layers.BatchNormalization(momentum=momentum)`` in training mode
-    for ``steps`` steps on batches drawn at random (with replacement, fixed by ``seed``)
-    from the rows of ``x``, a ``(samples, features)`` array, and record its moving
-    statistics after every step."""
+    """Run a ``keras.layers.BatchNormalization(momentum=momentum)`` that starts from a fresh
+    layer's moving statistics (0 and 1) in training mode for ``steps`` steps on batches
+    drawn at random (with replacement, fixed by ``seed``) from the rows of ``x``, a
+    ``(samples, features)`` array, and record its moving statistics after every step.
+    Nothing carries over from one call to the next."""
     data = np.asarray(x)
     if data.dtype.kind not in "fiu":
         raise TypeError(f"x must hold real numbers; got an array of dtype {data.dtype}")
@@ -105,26 +138,14 @@ def moving_statistics(
             f"batch_size must be >= 2 (one value per feature has no variance); got {batch_size}"
         )
 
-    import keras
     import tensorflow as tf
 
     data = data.astype(np.float32)
     rng = np.random.default_rng(resolve(seed))
     batches = data[rng.integers(0, len(data), size=(int(steps), int(batch_size)))]
-    layer = keras.layers.BatchNormalization(momentum=float(momentum))
-    layer.build((None, data.shape[1]))
-
-    @tf.function
-    def run(all_batches: Any) -> tuple[Any, Any]:
-        count = tf.shape(all_batches)[0]
-        means = tf.TensorArray(tf.float32, size=count)
-        variances = tf.TensorArray(tf.float32, size=count)
-        for step in tf.range(count):
-            layer(all_batches[step], training=True)
-            means = means.write(step, layer.moving_mean)
-            variances = variances.write(step, layer.moving_variance)
-        return means.stack(), variances.stack()
-
+    layer, run = _recorder(float(momentum), data.shape[1])
+    layer.moving_mean.assign(np.zeros(data.shape[1], np.float32))  # a fresh layer's values
+    layer.moving_variance.assign(np.ones(data.shape[1], np.float32))
     mean, variance = run(tf.constant(batches))
     as64 = data.astype(np.float64)
     return MovingStatistics(
