@@ -41,6 +41,17 @@ def test_batches_come_from_the_data_and_the_seed_fixes_them():
     np.testing.assert_allclose(first.true_variance, x.astype(np.float64).var(axis=0))
 
 
+def test_calls_start_fresh_and_trace_once(caplog):
+    x = data()
+    first = keras_bn.moving_statistics(x, momentum=0.8, steps=6, batch_size=4, seed=5)
+    for batch_size in (2, 3, 5, 7, 9, 11):  # other shapes: no new trace, no carried-over state
+        keras_bn.moving_statistics(x, momentum=0.8, steps=3 + batch_size, batch_size=batch_size)
+    again = keras_bn.moving_statistics(x, momentum=0.8, steps=6, batch_size=4, seed=5)
+    np.testing.assert_array_equal(first.mean, again.mean)
+    np.testing.assert_array_equal(first.variance, again.variance)
+    assert "retracing" not in caplog.text
+
+
 def test_momentum_zero_keeps_only_the_last_batch():
     stats = keras_bn.moving_statistics(data(), momentum=0.0, steps=3, batch_size=16)
     last = stats.batches[-1].astype(np.float64)
@@ -77,19 +88,73 @@ def test_bad_arguments_are_named(kwargs, error, phrase):
         keras_bn.moving_statistics(x, **arguments)
 
 
-def test_plot_has_titles_labels_and_legends():
+def test_plot_has_titles_labels_and_legends_and_fits_the_notebook():
     import matplotlib.pyplot as plt
 
     stats = keras_bn.moving_statistics(data(), momentum=0.9, steps=30, batch_size=8)
     figure = keras_bn.plot_moving_statistics(stats, feature=1, steps=20, label="Feature one")
     axes = figure.axes
     assert len(axes) == 2
+    assert figure.get_size_inches()[0] <= 9.0  # wider figures get shrunk in JupyterLab
     for ax in axes:
-        assert ax.get_title() and ax.get_xlabel() and ax.get_ylabel()
+        assert ax.get_title() and ax.get_ylabel()
         assert ax.get_legend() is not None
         assert len(ax.lines[0].get_xdata()) == 20  # only the steps asked for
+    assert axes[-1].get_xlabel() == "training step"
     assert "Feature one" in figure._suptitle.get_text()
     plt.close(figure)
+
+
+def test_compare_with_reference_finds_only_round_off():
+    rng = np.random.default_rng(0)
+    dense = rng.normal(3.0, 0.5, size=(64, 5)).astype(np.float32)
+    maps = rng.normal(0.1, 0.2, size=(16, 4, 4, 3)).astype(np.float32)
+    for x in (dense, maps):
+        differences = keras_bn.compare_with_reference(x, seed=2)
+        assert set(differences) == {
+            "training-mode output",
+            "moving mean",
+            "moving variance",
+            "inference-mode output",
+        }
+        assert max(differences.values()) < 1e-4
+        assert all(value >= 0.0 for value in differences.values())
+
+
+def test_compare_with_reference_would_see_a_wrong_variance():
+    # the reference with the unbiased variance differs from Keras by about 1/(m - 1)
+    from bncourse import reference as ref
+
+    x = np.random.default_rng(1).normal(size=(8, 3)).astype(np.float32)
+    biased = ref.batchnorm_forward(x, np.ones(3), np.zeros(3))
+    unbiased = (x - x.mean(axis=0)) / np.sqrt(x.var(axis=0, ddof=1) + 1e-3)
+    assert (np.abs(biased - unbiased) / (1 + np.abs(unbiased))).max() > 1e-3  # far above 1e-4
+
+
+def test_compare_with_reference_names_bad_input():
+    with pytest.raises(ValueError, match="x must be"):
+        keras_bn.compare_with_reference(np.ones((4, 3, 2)))
+    with pytest.raises(ValueError, match="x must be"):
+        keras_bn.compare_with_reference(np.ones((1, 3)))
+
+
+def test_channel_maps_have_a_row_per_stage_and_a_column_per_channel():
+    import matplotlib.pyplot as plt
+
+    before = np.random.default_rng(0).normal(size=(8, 8, 3))
+    after = (before - before.mean(axis=(0, 1))) / before.std(axis=(0, 1))
+    figure = keras_bn.plot_channel_maps(before, after, title="maps")
+    axes = np.array(figure.axes).reshape(2, 3)
+    assert figure.get_size_inches()[0] <= 9.0
+    assert [ax.get_title() for ax in axes[0]] == ["channel 0", "channel 1", "channel 2"]
+    assert axes[0, 0].get_ylabel() == "before BN" and axes[1, 0].get_ylabel() == "after BN"
+    for ax in axes.ravel():
+        assert " to " in ax.get_xlabel()  # each map's range of values
+        assert ax.xaxis.label.get_fontsize() >= 9
+    assert figure._suptitle.get_text() == "maps"
+    plt.close(figure)
+    with pytest.raises(ValueError, match="height, width, channels"):
+        keras_bn.plot_channel_maps(before, after[..., :2], title="maps")
 
 
 def test_explorer_has_its_controls_and_a_static_picture():

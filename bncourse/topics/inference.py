@@ -7,8 +7,14 @@ Both libraries keep an exponential moving average of the batch statistics, but t
 * PyTorch: ``running = (1 - momentum) * running + momentum * batch`` (default 0.1)
 
 PyTorch also feeds the unbiased (divide by m - 1) batch variance into ``running_var``,
-where Keras uses the biased one (divide by m). The explorer draws batches of one feature,
-runs both updates and plots what each library would store after every training step.
+where Keras uses the biased one (divide by m). Nothing here runs PyTorch: its behavior is
+simulated in NumPy from the update rule and the variance its documentation states
+(``torch.nn.BatchNorm2d``, https://pytorch.org/docs/stable/generated/torch.nn.BatchNorm2d.html).
+
+The lesson's measurements live here too: ``settled_spread`` (how noisy a settled moving
+mean is, per seed), ``x_hat_in_random_batches`` (one value normalized within many random
+batches), and the figures that show them. The explorer draws batches of one feature, runs
+both updates and plots what each library would store after every training step.
 
 ipywidgets and matplotlib are imported when an explorer or a figure is built.
 """
@@ -28,6 +34,10 @@ __all__ = [
     "batch_statistics",
     "moving_average",
     "steps_until_within",
+    "settled_spread",
+    "x_hat_in_random_batches",
+    "plot_moving_means",
+    "plot_x_hat_spread",
     "draw_moving_stats",
     "moving_stats_explorer",
 ]
@@ -90,17 +100,160 @@ def steps_until_within(trajectory: Any, target: float, tolerance: float = 0.01) 
     return 1 if last_outside.size == 0 else int(last_outside[-1]) + 2
 
 
+def settled_spread(
+    *,
+    momentum: float,
+    convention: str,
+    batch_size: int = 32,
+    steps: int = 20_000,
+    burn_in: int = 1_000,
+    seeds: tuple[int, ...] = (1, 2, 3),
+) -> np.ndarray:
+    """How much a settled moving mean still wanders: one standard deviation per seed.
+
+    For each seed, draws ``steps`` batches of ``batch_size`` from the feature
+    (``batch_statistics``), runs ``moving_average`` over their means with ``momentum``
+    under ``convention``, drops the first ``burn_in`` steps (the approach from the start
+    value) and returns the standard deviation of the rest. Shape ``(len(seeds),)``.
+    """
+    for name, value in (("steps", steps), ("burn_in", burn_in)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+            raise TypeError(f"{name} must be an int; got {type(value).__name__}")
+    if not 0 <= burn_in < steps - 1:
+        raise ValueError(f"burn_in must lie in [0, steps - 1); got {burn_in} with steps={steps}")
+    if len(seeds) == 0:
+        raise ValueError("seeds must name at least one seed")
+    spreads = []
+    for seed in seeds:
+        means, _, _ = batch_statistics(batch_size, steps, seed=seed)
+        moving = moving_average(means, momentum, convention)
+        spreads.append(moving[burn_in:].std())
+    return np.array(spreads)
+
+
+def x_hat_in_random_batches(
+    value: float,
+    pool: Any,
+    *,
+    sizes: tuple[int, ...] | list[int],
+    draws: int = 1000,
+    eps: float = 1e-3,
+    seed: int = 0,
+) -> dict[int, np.ndarray]:
+    """``value``'s x_hat when it is normalized within ``draws`` random batches of each size.
+
+    Each batch holds ``value`` and ``size - 1`` batch mates drawn (with replacement) from
+    the 1-D ``pool``; x_hat uses the batch's mean and biased variance, with ``eps``.
+    Returns ``{size: x_hat}``, each a float64 array of shape ``(draws,)``.
+    """
+    values = np.asarray(pool, dtype=np.float64)
+    if values.ndim != 1 or values.size < 1:
+        raise ValueError(f"pool must be a non-empty 1-D array; got shape {values.shape}")
+    if isinstance(draws, bool) or not isinstance(draws, (int, np.integer)) or draws < 1:
+        raise ValueError(f"draws must be an int >= 1; got {draws!r}")
+    rng = np.random.default_rng(resolve(seed))
+    result = {}
+    for size in sizes:
+        if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 2:
+            raise ValueError(f"every size must be an int >= 2; got {size!r}")
+        mates = values[rng.integers(0, values.size, size=(draws, int(size) - 1))]
+        batches = np.concatenate([np.full((draws, 1), float(value)), mates], axis=1)
+        mu, var = batches.mean(axis=1), batches.var(axis=1)
+        result[int(size)] = (float(value) - mu) / np.sqrt(var + eps)
+    return result
+
+
+def plot_moving_means(
+    batch_means: Any, curves: dict[str, Any], *, true_mean: float = POPULATION_MEAN
+) -> Any:
+    """The batch means as dots, each named moving-mean curve as a line, the true mean dotted.
+
+    ``curves`` maps a legend label to a trajectory as long as ``batch_means``. Lines differ
+    in style as well as color. Returns the Figure (8 inches wide).
+    """
+    from bncourse import plotting
+
+    means = np.asarray(batch_means, dtype=np.float64)
+    step = np.arange(1, means.size + 1)
+    figure, axes = plotting.subplots(width=8)
+    ax = axes[0, 0]
+    ax.plot(
+        step,
+        means,
+        ".",
+        markersize=3,
+        color="black",
+        alpha=0.5,
+        zorder=3,
+        label=f"batch means ({means.size} steps)",
+    )
+    styles = ["-", "--", "-."]
+    colors = ["with_bn", "alt", "without_bn"]
+    for index, (label, curve) in enumerate(curves.items()):
+        ax.plot(
+            step,
+            np.asarray(curve),
+            linestyle=styles[index % 3],
+            color=plotting.COLORS[colors[index % 3]],
+            linewidth=1.8,
+            label=label,
+        )
+    ax.axhline(true_mean, color="black", linestyle=":", linewidth=1, label="true mean")
+    plotting.finish(
+        ax, title="Moving mean over training steps", xlabel="training step", ylabel="moving mean"
+    )
+    return figure
+
+
+def plot_x_hat_spread(x_hats: dict[int, Any], *, true_x_hat: float = 1.0) -> Any:
+    """Mean and standard deviation of x_hat (error bars) against the batch size, log2 axis.
+
+    ``x_hats`` is what ``x_hat_in_random_batches`` returns. Returns the Figure.
+    """
+    from bncourse import plotting
+
+    sizes = sorted(x_hats)
+    means = [float(np.mean(x_hats[size])) for size in sizes]
+    stds = [float(np.std(x_hats[size])) for size in sizes]
+    draws = len(np.asarray(x_hats[sizes[0]]))
+    figure, axes = plotting.subplots(width=7)
+    ax = axes[0, 0]
+    ax.errorbar(
+        sizes,
+        means,
+        yerr=stds,
+        fmt="o-",
+        capsize=4,
+        color=plotting.COLORS["with_bn"],
+        label=f"x_hat of the value: mean ± std over {draws:,} batches",
+    )
+    ax.axhline(
+        true_x_hat, color="black", linestyle=":", label="x_hat with the true mean and variance"
+    )
+    ax.set_xscale("log", base=2)
+    ax.set_xticks(sizes, [str(size) for size in sizes])
+    plotting.finish(
+        ax,
+        title="One value, normalized within random batches of each size",
+        xlabel="batch size m",
+        ylabel="x_hat",
+    )
+    return figure
+
+
 def draw_moving_stats(
     momentum: float = 0.99, batch_size: int = 8, *, steps: int = 600, seed: int = 0
 ) -> Any:
-    """The explorer's figure: moving mean and moving variance over training steps."""
+    """The explorer's figure: moving mean (top) and moving variance (bottom) over training
+    steps, Keras's rule next to PyTorch's rule simulated from its documented formula.
+    9 inches wide, so its text stays readable at the notebook's width."""
     from bncourse import plotting
 
     means, biased, unbiased = batch_statistics(batch_size, steps, seed=seed)
     step = np.arange(1, steps + 1)
     colors = plotting.COLORS
-    figure, axes = plotting.subplots(1, 2, figsize=(11.0, 3.9))
-    mean_ax, var_ax = axes[0]
+    figure, axes = plotting.subplots(2, 1, figsize=(9.0, 6.6), sharex=True)
+    mean_ax, var_ax = axes[0, 0], axes[1, 0]
 
     mean_ax.plot(
         step, means, ".", markersize=2, color=colors["neutral"], alpha=0.4, label="batch means"
@@ -116,14 +269,15 @@ def draw_moving_stats(
         step,
         moving_average(means, momentum, "pytorch"),
         color=colors["without_bn"],
-        label=f"PyTorch, momentum={momentum:g} (same number)",
+        linewidth=1,
+        label=f"PyTorch (simulated), {momentum:g}:\nthe same number",
     )
     mean_ax.plot(
         step,
         moving_average(means, 1 - momentum, "pytorch"),
         color=colors["alt"],
         linestyle="--",
-        label=f"PyTorch, momentum={1 - momentum:.3g} (equivalent)",
+        label=f"PyTorch (simulated), {1 - momentum:.3g}:\nthe equivalent momentum",
     )
     mean_ax.axhline(
         POPULATION_MEAN, color="black", linewidth=0.8, linestyle=":", label="population mean"
@@ -131,9 +285,11 @@ def draw_moving_stats(
     plotting.finish(
         mean_ax,
         title=f"Moving mean, batches of {batch_size}",
-        xlabel="training step",
+        xlabel="",
         ylabel="moving mean",
+        legend=False,
     )
+    mean_ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0))
 
     keras_var = moving_average(biased, momentum, "keras", start=1.0)
     torch_var = moving_average(unbiased, 1 - momentum, "pytorch", start=1.0)
@@ -142,14 +298,14 @@ def draw_moving_stats(
         keras_var,
         color=colors["with_bn"],
         linewidth=2,
-        label="Keras moving_variance (biased batch var)",
+        label="Keras moving_variance\n(biased batch variances)",
     )
     var_ax.plot(
         step,
         torch_var,
         color=colors["alt"],
         linestyle="--",
-        label="PyTorch running_var (unbiased batch var)",
+        label="PyTorch running_var, simulated\n(unbiased batch variances)",
     )
     var_ax.axhline(
         POPULATION_STD**2, color="black", linewidth=0.8, linestyle=":", label="population variance"
@@ -166,7 +322,9 @@ def draw_moving_stats(
         title=f"Moving variance (equivalent momenta), batches of {batch_size}",
         xlabel="training step",
         ylabel="moving variance",
+        legend=False,
     )
+    var_ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0))
     return figure
 
 
@@ -195,6 +353,7 @@ def moving_stats_explorer() -> Any:
         title="Moving statistics: Keras's momentum vs. PyTorch's",
         description=(
             "The same momentum number in both libraries, and PyTorch's equivalent "
-            "(1 - momentum). Both start where the layers start: mean 0, variance 1."
+            "(1 - momentum). Both start where the layers start: mean 0, variance 1. "
+            "PyTorch is not run: its rule is simulated from its documentation."
         ),
     )

@@ -9,6 +9,10 @@ The moving statistics start at 0 and 1 (Keras's initializers) and move a fractio
 ``1 - momentum`` of the way towards each batch's statistics per step, so after ``t`` steps
 a fraction ``momentum**t`` of the starting gap is left, in expectation.
 
+``compare_with_reference`` runs Keras's layer and ``bncourse.reference`` side by side on one
+input and returns their largest differences; ``plot_channel_maps`` draws one image's
+feature maps before and after BN.
+
 Keras, matplotlib and ipywidgets are imported on first use.
 """
 
@@ -25,6 +29,8 @@ __all__ = [
     "MovingStatistics",
     "moving_statistics",
     "plot_moving_statistics",
+    "compare_with_reference",
+    "plot_channel_maps",
     "moving_stats_explorer",
 ]
 
@@ -66,6 +72,38 @@ class MovingStatistics:
             return (moving - true) / (start - true)
 
 
+_RECORDERS: dict[tuple[float, int], tuple[Any, Any]] = {}
+
+
+def _recorder(momentum: float, features: int) -> tuple[Any, Any]:
+    """A BN layer and a traced function that runs it over a stack of batches, recording its
+    moving statistics after each. One per (momentum, features), traced once for any number
+    of steps and any batch size: tracing a new function on every call would cost time and,
+    from the fifth call on, make TensorFlow warn about retracing (the explorer calls this
+    once per setting)."""
+    key = (momentum, features)
+    if key not in _RECORDERS:
+        import keras
+        import tensorflow as tf
+
+        layer = keras.layers.BatchNormalization(momentum=momentum)
+        layer.build((None, features))
+
+        @tf.function(input_signature=[tf.TensorSpec([None, None, features], tf.float32)])
+        def run(all_batches: Any) -> tuple[Any, Any]:
+            count = tf.shape(all_batches)[0]
+            means = tf.TensorArray(tf.float32, size=count)
+            variances = tf.TensorArray(tf.float32, size=count)
+            for step in tf.range(count):
+                layer(all_batches[step], training=True)
+                means = means.write(step, layer.moving_mean)
+                variances = variances.write(step, layer.moving_variance)
+            return means.stack(), variances.stack()
+
+        _RECORDERS[key] = (layer, run)
+    return _RECORDERS[key]
+
+
 def moving_statistics(
     x: Any,
     *,
@@ -74,10 +112,11 @@ def moving_statistics(
     batch_size: int = 32,
     seed: int = 0,
 ) -> MovingStatistics:
-    """Run a fresh ``keras.layers.BatchNormalization(momentum=momentum)`` in training mode
-    for ``steps`` steps on batches drawn at random (with replacement, fixed by ``seed``)
-    from the rows of ``x``, a ``(samples, features)`` array, and record its moving
-    statistics after every step."""
+    """Run a ``keras.layers.BatchNormalization(momentum=momentum)`` that starts from a fresh
+    layer's moving statistics (0 and 1) in training mode for ``steps`` steps on batches
+    drawn at random (with replacement, fixed by ``seed``) from the rows of ``x``, a
+    ``(samples, features)`` array, and record its moving statistics after every step.
+    Nothing carries over from one call to the next."""
     data = np.asarray(x)
     if data.dtype.kind not in "fiu":
         raise TypeError(f"x must hold real numbers; got an array of dtype {data.dtype}")
@@ -99,26 +138,14 @@ def moving_statistics(
             f"batch_size must be >= 2 (one value per feature has no variance); got {batch_size}"
         )
 
-    import keras
     import tensorflow as tf
 
     data = data.astype(np.float32)
     rng = np.random.default_rng(resolve(seed))
     batches = data[rng.integers(0, len(data), size=(int(steps), int(batch_size)))]
-    layer = keras.layers.BatchNormalization(momentum=float(momentum))
-    layer.build((None, data.shape[1]))
-
-    @tf.function
-    def run(all_batches: Any) -> tuple[Any, Any]:
-        count = tf.shape(all_batches)[0]
-        means = tf.TensorArray(tf.float32, size=count)
-        variances = tf.TensorArray(tf.float32, size=count)
-        for step in tf.range(count):
-            layer(all_batches[step], training=True)
-            means = means.write(step, layer.moving_mean)
-            variances = variances.write(step, layer.moving_variance)
-        return means.stack(), variances.stack()
-
+    layer, run = _recorder(float(momentum), data.shape[1])
+    layer.moving_mean.assign(np.zeros(data.shape[1], np.float32))  # a fresh layer's values
+    layer.moving_variance.assign(np.ones(data.shape[1], np.float32))
     mean, variance = run(tf.constant(batches))
     as64 = data.astype(np.float64)
     return MovingStatistics(
@@ -134,21 +161,24 @@ def moving_statistics(
 def plot_moving_statistics(
     stats: MovingStatistics, feature: int = 0, steps: int | None = None, label: str = ""
 ) -> Any:
-    """Moving mean and variance of one feature against the step, with the data's values and
-    the expected path ``true + (start - true) * momentum**t``. Returns the Figure."""
+    """Moving mean (top) and variance (bottom) of one feature against the step, with the
+    data's values and the expected path ``true + (start - true) * momentum**t``, legends to
+    the right of the panels. 9 inches wide. Returns the Figure."""
     from bncourse import plotting
 
     shown = len(stats.mean) if steps is None else min(int(steps), len(stats.mean))
     t = np.arange(1, shown + 1)
-    figure, axes = plotting.subplots(1, 2, width=11.0)
+    figure, axes = plotting.subplots(2, 1, figsize=(9.0, 5.8), sharex=True)
+    left = stats.momentum**shown
     for ax, name, moving, true, start in (
         (axes[0, 0], "mean", stats.mean, stats.true_mean, 0.0),
-        (axes[0, 1], "variance", stats.variance, stats.true_variance, 1.0),
+        (axes[1, 0], "variance", stats.variance, stats.true_variance, 1.0),
     ):
         ax.plot(
             t,
             moving[:shown, feature],
             color=plotting.COLORS["with_bn"],
+            linewidth=2,
             label=f"Keras moving_{name}",
         )
         expected = true[feature] + (start - true[feature]) * stats.momentum**t
@@ -157,25 +187,120 @@ def plot_moving_statistics(
             expected,
             ":",
             color=plotting.COLORS["neutral"],
-            label=f"expected: true + (start - true) x {stats.momentum:g}^t",
+            linewidth=2,
+            label=f"expected: true + (start - true)\n  x {stats.momentum:g}^t",
         )
         ax.axhline(
             true[feature],
             color=plotting.COLORS["highlight"],
             linestyle="--",
-            label=f"{name} of all training data",
+            label=f"{name} of all\ntraining data",
         )
-        left = stats.momentum**shown
         plotting.finish(
             ax,
-            title=f"moving {name}, momentum={stats.momentum:g} (expected gap left: {left:.0%})",
-            xlabel="training step",
+            title=f"moving {name} (start: {start:g})",
+            xlabel="training step" if name == "variance" else "",
             ylabel=name,
+            legend=False,
         )
+        ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0))
     figure.suptitle(
-        f"{label or f'Feature {feature}'}, batches of {stats.batches.shape[1]}: Keras's moving "
-        f"statistics after {shown} steps"
+        f"{label or f'Feature {feature}'}, batches of {stats.batches.shape[1]}, momentum "
+        f"{stats.momentum:g}: after {shown} steps, expected gap left {left:.0%}"
     )
+    return figure
+
+
+def compare_with_reference(x: Any, *, seed: int = 0) -> dict[str, float]:
+    """Keras's ``BatchNormalization`` against ``bncourse.reference`` on ``x``: for each of the
+    training-mode output, the updated moving mean and moving variance, and the
+    inference-mode output that follows, the largest ``|keras - reference| / (1 + |reference|)``.
+
+    That measure is the absolute difference for values below 1 and the relative one above,
+    so float32 round-off (about 1e-7 per operation) keeps it far below 1e-5 whatever the
+    size of the outputs.
+
+    ``x`` is ``(batch, features)`` or ``(batch, height, width, channels)``. The layer gets
+    non-trivial values first (drawn with ``seed``): gamma in [0.5, 2], beta in [-1, 1], a
+    standard-normal moving mean and a moving variance in [0.5, 2], so that a mistake in any
+    of them would show.
+    """
+    data = np.asarray(x, dtype=np.float32)
+    if data.ndim not in (2, 4) or data.shape[0] < 2:
+        raise ValueError(
+            "x must be (batch, features) or (batch, height, width, channels) with batch >= 2; "
+            f"got shape {data.shape}"
+        )
+
+    import keras
+
+    from bncourse import reference as ref
+
+    channels = data.shape[-1]
+    rng = np.random.default_rng(resolve(seed))
+    gamma = rng.uniform(0.5, 2.0, channels).astype(np.float32)
+    beta = rng.uniform(-1.0, 1.0, channels).astype(np.float32)
+    moving_mean = rng.normal(size=channels).astype(np.float32)
+    moving_var = rng.uniform(0.5, 2.0, channels).astype(np.float32)
+    layer = keras.layers.BatchNormalization()
+    layer.build(data.shape)
+    for variable, value in (
+        (layer.gamma, gamma),
+        (layer.beta, beta),
+        (layer.moving_mean, moving_mean),
+        (layer.moving_variance, moving_var),
+    ):
+        variable.assign(value)
+
+    eps, momentum = layer.epsilon, layer.momentum
+    keras_training = layer(data, training=True).numpy()
+    new_mean, new_var = ref.update_moving_stats(
+        moving_mean, moving_var, ref.batch_mean(data), ref.batch_variance(data), momentum
+    )
+    pairs = {
+        "training-mode output": (keras_training, ref.batchnorm_forward(data, gamma, beta, eps)),
+        "moving mean": (layer.moving_mean.numpy(), new_mean),
+        "moving variance": (layer.moving_variance.numpy(), new_var),
+        "inference-mode output": (
+            layer(data, training=False).numpy(),
+            ref.batchnorm_inference(data, gamma, beta, new_mean, new_var, eps),
+        ),
+    }
+    return {
+        name: float((np.abs(ours - theirs) / (1.0 + np.abs(theirs))).max())
+        for name, (ours, theirs) in pairs.items()
+    }
+
+
+def plot_channel_maps(before: Any, after: Any, *, title: str) -> Any:
+    """One image's feature maps before BN (top row) and after BN (bottom row), one column
+    per channel. Each map has its own color scale, and its range of values is written under
+    it. ``before`` and ``after`` are ``(height, width, channels)``. 9 inches wide; returns
+    the Figure."""
+    from bncourse import plotting
+
+    maps_before, maps_after = np.asarray(before), np.asarray(after)
+    if maps_before.shape != maps_after.shape or maps_before.ndim != 3:
+        raise ValueError(
+            "before and after must both be (height, width, channels); got "
+            f"{maps_before.shape} and {maps_after.shape}"
+        )
+    channels = maps_before.shape[-1]
+    figure, axes = plotting.subplots(2, channels, figsize=(9.0, 4.0))
+    for channel in range(channels):
+        for row, (maps, stage) in enumerate(((maps_before, "before BN"), (maps_after, "after BN"))):
+            ax = axes[row, channel]
+            values = maps[:, :, channel]
+            ax.imshow(values, cmap="magma")
+            ax.set_xticks([])
+            ax.set_yticks([])
+            ax.grid(False)
+            ax.set_xlabel(f"{values.min():.2g} to {values.max():.2g}", fontsize=9)
+            if row == 0:
+                ax.set_title(f"channel {channel}", fontsize=10)
+            if channel == 0:
+                ax.set_ylabel(stage, fontsize=10)
+    figure.suptitle(title)
     return figure
 
 
