@@ -319,3 +319,7 @@ def main(argv: list[str] | None = None) -> int:
     data = run(args.root)
     print(json.dumps({k: data[k] for k in ("score", "execution_time") if k in data}))
     return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
