@@ -71,3 +71,27 @@ def test_noise_explorer_only_offers_batch_sizes_the_data_can_fill():
     assert list(shown.controls["batch_size"].options) == [1, 2, 4, 8, 16, 32]
     shown.controls["batch_size"].value = 16
     assert shown.values == {"batch_size": 16}
+
+
+def _texts(fig):
+    texts = list(fig.texts)
+    for ax in fig.axes:
+        texts += [ax.title, *ax.texts]
+    return [text for text in texts if text.get_text()]
+
+
+@pytest.mark.parametrize("method", ["all", "BN", "GN"])
+def test_axes_figure_fits_the_notebook_and_no_text_is_clipped(method):
+    fig = norms._draw_axes(method, 2, 0)
+    try:
+        assert fig.get_size_inches()[0] <= 9.0
+        fig.canvas.draw()
+        renderer = fig.canvas.get_renderer()
+        box = fig.bbox
+        for text in _texts(fig):
+            extent = text.get_window_extent(renderer)
+            assert box.x0 - 1 <= extent.x0 and extent.x1 <= box.x1 + 1, text.get_text()
+            assert box.y0 - 1 <= extent.y0 and extent.y1 <= box.y1 + 1, text.get_text()
+            assert text.get_fontsize() >= 9, text.get_text()
+    finally:
+        plt.close(fig)

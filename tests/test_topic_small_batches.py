@@ -157,3 +157,53 @@ def test_race_variants_start_from_the_same_kernels_per_seed():
 def test_race_rejects_bad_settings(small_digits, names, kwargs):
     with pytest.raises(ValueError):
         small_batches.compare_normalizations(small_digits, names, steps=1, **kwargs)
+
+
+def test_spread_table_has_a_header_and_one_row_per_batch_size():
+    sizes = [2, 8, 32]
+    spread = small_batches.statistics_spread(_normal_features(), sizes, batches=50)
+    rows = spread.table().splitlines()
+    assert len(rows) == 1 + len(sizes) and "(m-1)/m" in rows[0]
+    assert [int(row.split()[0]) for row in rows[1:]] == sizes
+    assert rows[1].split()[-1] == "0.500"  # (m - 1)/m at m = 2
+
+
+def _race(names, sizes=(2, 16), seeds=3):
+    rng = np.random.default_rng(0)
+    steps = np.array([100, 200, 300])
+    return {
+        m: small_batches.RaceResult(
+            steps=steps,
+            val_accuracy={name: rng.uniform(0.3, 1.0, (seeds, 3)) for name in names},
+            settings={"seeds": list(range(seeds)), "batch_size": m},
+        )
+        for m in sizes
+    }
+
+
+def test_plots_fit_the_notebook_and_tell_lines_apart_without_color():
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig = small_batches.plot_race(_race(list(small_batches.NORMALIZATIONS)))
+    try:
+        assert fig.get_size_inches()[0] <= 9 and len(fig.axes) == 2
+        lines = fig.axes[0].get_lines()
+        assert len(lines) == len(small_batches.NORMALIZATIONS)
+        styles = {(line.get_marker(), line.get_linestyle()) for line in lines}
+        assert len(styles) == len(lines)  # marker and dash differ, not only the color
+        labels = fig.axes[1].get_legend_handles_labels()[1]
+        assert any(label.startswith("BatchNorm, renorm=True") for label in labels)
+        assert "5 ways (3 seeds" in fig._suptitle.get_text()
+    finally:
+        plt.close(fig)
+    spread = small_batches.statistics_spread(_normal_features(), [2, 4, 8], batches=50)
+    fig = small_batches.plot_statistics_spread(spread)
+    try:
+        assert fig.get_size_inches()[0] <= 9 and len(fig.axes) == 2
+        assert len(fig.axes[0].get_lines()) == 3 and len(fig.axes[1].get_lines()) == 2
+    finally:
+        plt.close(fig)
+    with pytest.raises(ValueError):
+        small_batches.plot_race({})

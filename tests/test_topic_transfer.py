@@ -87,17 +87,21 @@ def test_adapted_statistics_are_the_statistics_of_what_reaches_each_layer(data):
 
 def test_adaptation_equals_one_training_mode_pass_with_momentum_zero(data):
     model = _flat_bn_model(1)
-    copy = keras.models.clone_model(model)
-    copy.set_weights(model.get_weights())
     x = shift_intensity(data.x_train[:300])
+    untouched = transfer.moving_statistics(model)
+    got = transfer.one_training_pass(model, x, momentum=0.0)
+    partial = transfer.one_training_pass(model, x, momentum=0.99)
+    after_pass = transfer.moving_statistics(model)
+    assert all(np.array_equal(after_pass[k][i], untouched[k][i]) for k in untouched for i in (0, 1))
     wanted = transfer.adapt_bn_statistics(model, x)
-    for layer in transfer.batchnorm_layers(copy):
-        layer.momentum = 0.0
-    copy(x, training=True)
-    got = transfer.moving_statistics(copy)
+    assert set(got) == set(wanted)
     for name, (mean, variance) in wanted.items():
         assert np.allclose(got[name][0], mean, atol=1e-4)
         assert np.allclose(got[name][1], variance, atol=1e-4)
+    # with the default momentum the pass moves the statistics only 1% of the way
+    for name, (_, variance) in wanted.items():
+        assert np.allclose(partial[name][1], 0.99 * untouched[name][1] + 0.01 * variance, atol=1e-4)
+        assert not np.allclose(partial[name][1], variance, atol=1e-2)
 
 
 def test_adaptation_undoes_an_affine_intensity_shift_before_a_bias_free_dense_layer(data):
@@ -176,3 +180,54 @@ def test_fine_tuning_comparison_runs_the_three_variants(data):
     assert 0 <= result.pretrain_accuracy <= 1
     with pytest.raises(ValueError):
         transfer.compare_fine_tuning(source, target, ("freeze_everything",))
+
+
+def test_adaptation_comparison_undoes_the_shift_exactly_until_pixels_clip(data):
+    result = transfer.compare_adaptation(
+        data, seeds=(0, 1), steps=40, brightness=(0.0, 0.3, 0.8), contrast=0.5
+    )
+    assert result.clean.shape == (2,)
+    for scores in (result.before, result.after, result.plain):
+        assert scores.shape == (2, 3) and np.all((0 <= scores) & (scores <= 1))
+    assert result.at(0.3) == 1 and result.settings["steps"] == 40
+    # 0.5 x + b with b <= 0.5 never clips: the re-estimated statistics remove it entirely
+    assert np.ptp(result.after[:, :2], axis=1).max() <= 1 / len(data.y_test)
+    with pytest.raises(ValueError, match="not measured"):
+        result.at(0.5)
+
+
+def _check_figure(fig, lines):
+    import matplotlib.pyplot as plt
+
+    try:
+        ax = fig.axes[0]
+        assert fig.get_size_inches()[0] <= 9 and ax.get_title() and ax.get_xlabel()
+        labels = ax.get_legend_handles_labels()[1]
+        assert len(labels) == lines
+        styles = {(line.get_marker(), line.get_linestyle()) for line in ax.get_lines()[:lines]}
+        assert len(styles) == lines  # told apart without color
+    finally:
+        plt.close(fig)
+
+
+def test_experiment_plots_label_every_line():
+    pytest.importorskip("matplotlib").use("Agg")
+    rng = np.random.default_rng(0)
+    fine = transfer.FineTuneResult(
+        steps=np.array([0, 10, 20]),
+        val_accuracy={v: rng.uniform(0.5, 0.9, (3, 3)) for v in transfer.FINE_TUNING_VARIANTS},
+        stat_drift={v: np.zeros(3) for v in transfer.FINE_TUNING_VARIANTS},
+        pretrain_accuracy=0.9,
+        settings={"batch_size": 4},
+    )
+    _check_figure(transfer.plot_fine_tuning(fine), 3)
+    shape = (3, 4)
+    adaptation = transfer.AdaptationResult(
+        brightness=np.array([0.0, 0.2, 0.4, 0.8]),
+        contrast=0.5,
+        clean=rng.uniform(0.9, 1.0, 3),
+        before=rng.uniform(0.2, 0.9, shape),
+        after=rng.uniform(0.8, 1.0, shape),
+        plain=rng.uniform(0.2, 0.9, shape),
+    )
+    _check_figure(transfer.plot_adaptation(adaptation), 4)

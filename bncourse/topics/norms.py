@@ -41,6 +41,9 @@ METHOD_NAMES = {
     "GN": "Group Norm",
 }
 
+_LABEL_PT = 9  # axis labels on the cubes: at least 9 pt as displayed
+_WIDE = 9.0  # inches: four cubes side by side (wider figures get shrunk in JupyterLab)
+_NARROW = 4.5  # inches: one cube
 _SHADE = "#56B4E9"  # sky blue: the values that share one mean and variance
 _FACE = "#FFFFFF"
 _EDGE = "#555555"
@@ -147,15 +150,15 @@ def _draw_cube(
     arrow = {"arrowstyle": "->", "mutation_scale": 10, "color": "#222222", "lw": 1.0}
     # C: along the bottom edge of the front face
     ax.add_patch(FancyArrowPatch((0, -0.6), (channels, -0.6), **arrow))
-    ax.text(channels / 2, -1.0, "C (channels)", ha="center", va="top", fontsize=8)
+    ax.text(channels / 2, -1.0, "C (channels)", ha="center", va="top", fontsize=_LABEL_PT)
     # H, W: up the left edge of the front face
     ax.add_patch(FancyArrowPatch((-0.6, 0), (-0.6, positions), **arrow))
-    ax.text(-1.0, positions / 2, "H, W", ha="right", va="center", fontsize=8, rotation=90)
+    ax.text(-1.0, positions / 2, "H, W", ha="right", va="center", fontsize=_LABEL_PT, rotation=90)
     # N: into the page, along the top-left edge
     start = (0, positions + 0.35)
     end = (samples * dx, positions + 0.35 + samples * dy)
     ax.add_patch(FancyArrowPatch(start, end, **arrow))
-    ax.text(end[0] - 0.2, end[1] + 0.25, "N (batch)", ha="right", va="bottom", fontsize=8)
+    ax.text(end[0] - 0.2, end[1] + 0.25, "N (batch)", ha="right", va="bottom", fontsize=_LABEL_PT)
     ax.set_xlim(-1.8, channels + samples * dx + 0.6)
     ax.set_ylim(-1.9, positions + samples * dy + 1.2)
     ax.set_aspect("equal")
@@ -171,30 +174,29 @@ def draw_normalization_axes(
     positions: int = 4,
     groups: int = 2,
     channel: int = 0,
-    width: float = 11.0,
+    width: float = _WIDE,
 ) -> Any:
     """A figure with one cube per method; shaded cells share one mean and variance.
 
     The front face is the first sample (every channel and position); ``channel`` picks the
-    channel (or, for GN, its group) that is shaded. Returns the matplotlib Figure.
+    channel (or, for GN, its group) that is shaded. ``width`` is in inches; below 7 the
+    figure's title is set on two lines so that it fits. Returns the matplotlib Figure.
     """
     from bncourse import plotting
 
     if not methods:
         raise ValueError("methods must name at least one of " + ", ".join(METHODS))
     fig, axes = plotting.subplots(1, len(methods), width=width)
-    fig.set_size_inches(width, 3.4)
+    fig.set_size_inches(width, 3.0 if width >= 7 else 3.6)
     for ax, method in zip(axes[0], methods, strict=True):
         mask = shared_statistics(
             method, samples, channels, positions, groups=groups, channel=channel
         )
         title = METHOD_NAMES[method] + (f" (G = {groups})" if method == "GN" else "")
         _draw_cube(ax, mask, title)
-    fig.suptitle(
-        "Shaded: the values that share one mean and one variance "
-        f"(a block of {samples} samples × {channels} channels × {positions} positions)",
-        fontsize=10,
-    )
+    block = f"a block of {samples} samples × {channels} channels × {positions} positions"
+    heading = "Shaded: the values that share one mean and one variance"
+    fig.suptitle(f"{heading} ({block})" if width >= 7 else f"{heading}\n({block})", fontsize=10)
     return fig
 
 
@@ -203,7 +205,7 @@ _CHANNELS = 6
 
 def _draw_axes(method: str, groups: int, channel: int) -> Any:
     methods = METHODS if method == "all" else (method,)
-    width = 11.0 if len(methods) > 1 else 4.2
+    width = _WIDE if len(methods) > 1 else _NARROW
     return draw_normalization_axes(
         methods, channels=_CHANNELS, groups=groups, channel=channel, width=width
     )

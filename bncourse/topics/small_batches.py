@@ -37,10 +37,12 @@ __all__ = [
     "NORMALIZATIONS",
     "Spread",
     "statistics_spread",
+    "plot_statistics_spread",
     "sample_outputs",
     "batch_renorm_forward",
     "RaceResult",
     "compare_normalizations",
+    "plot_race",
 ]
 
 NORMALIZATIONS = {
@@ -68,6 +70,16 @@ class Spread:
     mean_spread: np.ndarray
     var_spread: np.ndarray
     var_ratio: np.ndarray
+
+    def table(self) -> str:
+        """The measurements as a text table, one row per batch size, with (m - 1)/m beside."""
+        lines = [" m   spread of mean (σ)   spread of variance (σ²)   batch var / σ²   (m-1)/m"]
+        rows = zip(self.batch_sizes, self.mean_spread, self.var_spread, self.var_ratio, strict=True)
+        for m, s_mu, s_var, ratio in rows:
+            lines.append(
+                f"{m:3d}   {s_mu:18.3f}   {s_var:23.3f}   {ratio:14.3f}   {(m - 1) / m:7.3f}"
+            )
+        return "\n".join(lines)
 
 
 def _check_features(x: Any) -> np.ndarray:
@@ -104,6 +116,37 @@ def statistics_spread(
         np.asarray(var_spread),
         np.asarray(var_ratio),
     )
+
+
+def plot_statistics_spread(spread: Spread) -> Any:
+    """Two panels: the scatter of the batch statistics against 1/√m, and the biased
+    variance's average against (m - 1)/m. Returns the matplotlib Figure."""
+    from bncourse import plotting
+
+    sizes = np.asarray(spread.batch_sizes, dtype=np.float64)
+    fig, axes = plotting.subplots(1, 2, width=9)
+    ax = axes[0, 0]
+    ax.loglog(sizes, spread.mean_spread, "o-", label="batch mean (in σ)")
+    ax.loglog(sizes, spread.var_spread, "s-", label="batch variance (in σ²)")
+    ax.loglog(sizes, 1 / np.sqrt(sizes), "k--", lw=1, label="1/√m")
+    plotting.finish(
+        ax,
+        title="Scatter of BN's statistics",
+        xlabel="batch size m",
+        ylabel="std over random batches",
+    )
+    ax = axes[0, 1]
+    color = plotting.COLORS["alt"]
+    ax.semilogx(sizes, spread.var_ratio, "o-", color=color, label="mean batch variance / σ²")
+    ax.semilogx(sizes, (sizes - 1) / sizes, "k--", lw=1, label="(m − 1)/m")
+    plotting.finish(
+        ax,
+        title="Biased batch variance: too small",
+        xlabel="batch size m",
+        ylabel="ratio",
+    )
+    ax.legend(loc="lower right")
+    return fig
 
 
 def sample_outputs(
@@ -393,6 +436,46 @@ def compare_normalizations(
             },
         )
     return results
+
+
+_RACE_STYLES = {
+    "none": ("#666666", "o", ":"),
+    "bn": ("#0072B2", "s", "-"),
+    "renorm": ("#CC79A7", "^", "--"),
+    "layer": ("#009E73", "D", "-."),
+    "group": ("#E69F00", "v", "--"),
+}
+
+
+def plot_race(races: dict[int, RaceResult]) -> Any:
+    """One panel per batch size: validation accuracy over training, mean and min-max band
+    over seeds, one line (color, marker and dash) per normalization. Returns the Figure."""
+    from bncourse import plotting
+
+    if not races:
+        raise ValueError("races is empty: pass compare_normalizations' result")
+    first = next(iter(races.values()))
+    seeds = len(first.settings.get("seeds", [])) or len(next(iter(first.val_accuracy.values())))
+    fig, axes = plotting.subplots(1, len(races), width=min(9.0, 4.5 * len(races)), sharey=True)
+    for ax, (m, race) in zip(axes[0], races.items(), strict=True):
+        for name, curves in race.val_accuracy.items():
+            color, marker, dash = _RACE_STYLES[name]
+            plotting.mean_with_spread(
+                ax, race.steps, curves, label=NORMALIZATIONS[name], color=color, marker=marker
+            )
+            ax.lines[-1].set_linestyle(dash)
+        plotting.finish(
+            ax,
+            title=f"Batch size {m}",
+            xlabel="training step",
+            ylabel="validation accuracy" if ax is axes[0, 0] else "",
+            legend=False,
+        )
+    axes[0, -1].legend(loc="lower right", fontsize=9)
+    fig.suptitle(
+        f"The same MLP, {len(first.val_accuracy)} ways ({seeds} seeds, min-max band)", fontsize=11
+    )
+    return fig
 
 
 # ---------------------------------------------------------------------------

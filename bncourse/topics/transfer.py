@@ -10,8 +10,10 @@ What the lesson measures with these helpers:
 * ``compare_fine_tuning`` pretrains a small Dense -> BN -> ReLU base on some digit classes
   and fine-tunes it on the others, with BN in training mode or frozen in inference mode;
 * ``adapt_bn_statistics`` replaces every BN layer's moving mean and variance with the
-  statistics of new, unlabeled data (AdaBN, Li et al., 2016), and
-  ``adaptation_sweep`` measures what that buys on shifted digits.
+  statistics of new, unlabeled data (AdaBN, Li et al., 2016),
+  ``adaptation_sweep`` measures what that buys one trained model on shifted digits, and
+  ``compare_adaptation`` trains BN and plain MLPs over seeds and sweeps each of them;
+* ``plot_fine_tuning`` and ``plot_adaptation`` draw the two experiments.
 
 TensorFlow and Keras are imported on first use.
 """
@@ -36,12 +38,17 @@ __all__ = [
     "moving_statistics",
     "restore_moving_statistics",
     "adapt_bn_statistics",
+    "one_training_pass",
     "accuracy",
     "StepTrainer",
     "FINE_TUNING_VARIANTS",
     "FineTuneResult",
     "compare_fine_tuning",
+    "plot_fine_tuning",
     "adaptation_sweep",
+    "AdaptationResult",
+    "compare_adaptation",
+    "plot_adaptation",
 ]
 
 
@@ -172,6 +179,26 @@ def adapt_bn_statistics(model: Any, x: Any) -> dict[str, tuple[np.ndarray, np.nd
         _assign_statistics(layer, mean, variance)
         new[layer.name] = (mean.astype(np.float32), variance.astype(np.float32))
     return new
+
+
+def one_training_pass(
+    model: Any, x: Any, *, momentum: float
+) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """The moving statistics after one training-mode call on ``x``, on a copy of ``model``.
+
+    The copy gets ``model``'s weights and statistics, every BN layer's ``momentum`` is set
+    to ``momentum``, and the copy is called once with ``training=True`` on all of ``x`` as
+    one batch (no optimizer step): each BN layer updates its moving statistics with that
+    batch's. ``model`` itself is left unchanged. Returns ``moving_statistics`` of the copy.
+    """
+    import keras
+
+    copy = keras.models.clone_model(model)
+    copy.set_weights(model.get_weights())
+    for layer in batchnorm_layers(copy):
+        layer.momentum = float(momentum)
+    copy(np.asarray(x, dtype=np.float32), training=True)
+    return moving_statistics(copy)
 
 
 _REACHING: weakref.WeakKeyDictionary[Any, list[tuple[Any, Any]]] = weakref.WeakKeyDictionary()
@@ -453,3 +480,157 @@ def adaptation_sweep(
     finally:
         restore_moving_statistics(model, original)
     return np.asarray(before), np.asarray(after)
+
+
+_FINE_TUNING_STYLES = {
+    "bn_training": ("#D55E00", "o", "-"),
+    "guide_idiom": ("#E69F00", "x", "--"),
+    "bn_frozen": ("#0072B2", "s", "-"),
+}
+
+
+def plot_fine_tuning(result: FineTuneResult) -> Any:
+    """Target validation accuracy during fine-tuning, mean and min-max band over seeds,
+    one line per variant (color, marker and dash differ). Returns the matplotlib Figure."""
+    from bncourse import plotting
+
+    fig, axes = plotting.subplots(1, 1, width=7.5)
+    ax = axes[0, 0]
+    for variant, curves in result.val_accuracy.items():
+        color, marker, dash = _FINE_TUNING_STYLES[variant]
+        plotting.mean_with_spread(
+            ax,
+            result.steps,
+            curves,
+            label=FINE_TUNING_VARIANTS[variant],
+            color=color,
+            marker=marker,
+        )
+        ax.lines[-1].set_linestyle(dash)
+    batch = result.settings.get("batch_size", "?")
+    plotting.finish(
+        ax,
+        title="Fine-tuning on the new classes from a pretrained base",
+        xlabel=f"fine-tuning step (batches of {batch})",
+        ylabel="validation accuracy, new classes",
+    )
+    return fig
+
+
+@dataclass
+class AdaptationResult:
+    """Test accuracy on shifted digits, per seed (rows) and brightness (columns).
+
+    ``clean``: the BN model on the original test digits, one per seed; ``before`` and
+    ``after``: the BN model on shifted test digits with its training statistics and with
+    statistics re-estimated on shifted, unlabeled training inputs; ``plain``: the same MLP
+    without BN on the shifted test digits.
+    """
+
+    brightness: np.ndarray
+    contrast: float
+    clean: np.ndarray
+    before: np.ndarray
+    after: np.ndarray
+    plain: np.ndarray
+    settings: dict[str, Any] = field(default_factory=dict)
+
+    def at(self, brightness: float) -> int:
+        """The column of ``brightness`` in the arrays."""
+        hits = np.flatnonzero(np.isclose(self.brightness, brightness))
+        if not len(hits):
+            raise ValueError(f"brightness {brightness} was not measured; got {self.brightness}")
+        return int(hits[0])
+
+
+def compare_adaptation(
+    data: DataSplit,
+    *,
+    seeds: Sequence[int] = (0, 1, 2),
+    steps: int = 300,
+    brightness: Sequence[float] = (0.0, 0.2, 0.4, 0.6, 0.8),
+    contrast: float = 0.5,
+    batch_size: int = 32,
+    learning_rate: float = 0.05,
+) -> AdaptationResult:
+    """Train the 3 x 100 MLP with Dense -> BN -> ReLU blocks, and without BN, on ``data``.
+
+    For each seed both are trained (SGD with momentum 0.9) on the original digits; the BN
+    model is scored on the original test digits and, through ``adaptation_sweep``, on test
+    digits shifted by ``shift_intensity(contrast, brightness)`` before and after its BN
+    statistics are re-estimated on the shifted training inputs (labels unused). The model
+    without BN is scored on the same shifted test digits.
+    """
+    from bncourse.lab.training import MLP, Trainer
+
+    values = np.asarray(brightness, dtype=np.float64)
+    if not len(seeds) or not len(values) or steps < 1:
+        raise ValueError("need at least one seed, one brightness and one step")
+    dims = {"input_dim": data.x_train.shape[1], "num_classes": data.num_classes}
+    bn_trainer = Trainer(MLP(block=("bn", "act")), fused=True, **dims)
+    plain_trainer = Trainer(MLP(block=("act",)), fused=True, **dims)
+    settings = {"steps": steps, "batch_size": batch_size, "learning_rate": learning_rate}
+    clean, before, after, plain = [], [], [], []
+    for seed in seeds:
+        bn_trainer.run(data, seed=seed, eval_every=steps, **settings)
+        clean.append(accuracy(bn_trainer.model, data.x_test, data.y_test))
+        b, a = adaptation_sweep(
+            bn_trainer.model, data.x_train, data.x_test, data.y_test, values, contrast=contrast
+        )
+        before.append(b)
+        after.append(a)
+        plain_trainer.run(data, seed=seed, eval_every=steps, **settings)
+        plain.append(
+            [
+                accuracy(
+                    plain_trainer.model,
+                    shift_intensity(data.x_test, contrast=contrast, brightness=v),
+                    data.y_test,
+                )
+                for v in values
+            ]
+        )
+    return AdaptationResult(
+        brightness=values,
+        contrast=contrast,
+        clean=np.asarray(clean),
+        before=np.asarray(before),
+        after=np.asarray(after),
+        plain=np.asarray(plain),
+        settings={"seeds": list(seeds), **settings},
+    )
+
+
+def plot_adaptation(result: AdaptationResult) -> Any:
+    """Accuracy against the brightness added: no BN, BN with its training statistics, BN
+    with re-estimated statistics (mean and min-max band over seeds), and the BN model on
+    the original digits. Returns the matplotlib Figure."""
+    from bncourse import plotting
+
+    fig, axes = plotting.subplots(1, 1, width=7.5)
+    ax = axes[0, 0]
+    x = result.brightness
+    plotting.mean_with_spread(ax, x, result.plain, label="no BN", color="#666666", marker="o")
+    ax.lines[-1].set_linestyle(":")
+    plotting.mean_with_spread(
+        ax, x, result.before, label="BN, training statistics", color="#D55E00", marker="o"
+    )
+    ax.lines[-1].set_linestyle("--")
+    plotting.mean_with_spread(
+        ax, x, result.after, label="BN, statistics re-estimated", color="#0072B2", marker="s"
+    )
+    ax.axhline(
+        result.clean.mean(), color="#0072B2", ls="-.", lw=1, label="BN model, original digits"
+    )
+    clips = 1.0 - result.contrast  # brightest pixel, contrast * 1 + brightness, reaches 1
+    if x.min() < clips < x.max():
+        ax.axvline(clips, color="#999999", lw=0.8)
+        ax.text(clips + 0.02, 0.12, "pixels start\nto clip at 1", fontsize=9, color="#555555")
+    plotting.finish(
+        ax,
+        title=f"Shifted test digits (contrast {result.contrast:g}), before and after adaptation",
+        xlabel="brightness added",
+        ylabel="test accuracy",
+    )
+    ax.legend(loc="lower left")
+    return fig
