@@ -115,6 +115,7 @@ def mean_with_spread(
     color: str | None = None,
     spread: str = "minmax",
     marker: str | None = None,
+    linestyle: str = "-",
 ) -> None:
     """Plot the mean over runs (one row per seed) with a shaded band.
 
@@ -133,7 +134,9 @@ def mean_with_spread(
         else:
             low, high = np.nanmin(values, axis=0), np.nanmax(values, axis=0)
     n = values.shape[0]
-    (line,) = ax.plot(x, mean, label=f"{label} (mean of {n})", color=color, marker=marker)
+    (line,) = ax.plot(
+        x, mean, label=f"{label} (mean of {n})", color=color, marker=marker, linestyle=linestyle
+    )
     if n > 1:
         ax.fill_between(x, low, high, color=line.get_color(), alpha=0.2, linewidth=0)
 
