@@ -349,3 +349,155 @@ def test_layer_histograms_draw_one_labeled_line_per_layer(batch):
     assert all("saturated" in line.get_label() for line in left.get_lines())
     assert right.get_xlim()[1] < 0  # gradients are far below 1, so their log10 is negative
     plt.close(figure)
+
+
+# ---------------------------------------------------------------------------
+# Lesson 02's experiments and figures, as the notebook calls them.
+# ---------------------------------------------------------------------------
+
+
+def test_gradient_ratio_is_the_first_over_the_last_layers_gradient_spread(batch):
+    x, y = batch
+    result = act.DeepMLP(12, 4, depth=4, width=8).forward_backward(x, y)
+    spread = result.gradient_std
+    assert result.gradient_ratio == pytest.approx(spread[0] / spread[-1])
+
+
+def test_measure_settings_runs_one_network_per_setting_in_order(batch):
+    x, y = batch
+    settings = [("tanh", 0.5), ("relu", 2.0), ("sigmoid", 1.0)]
+    passes = act.measure_settings(x=x, y=y, settings=settings, batchnorm=True, depth=3, width=8)
+    assert list(passes) == settings
+    alone = act.DeepMLP(
+        12, 4, depth=3, width=8, activation="relu", weight_scale=2.0, batchnorm=True
+    )
+    np.testing.assert_array_equal(
+        passes["relu", 2.0].gradient_std, alone.forward_backward(x, y).gradient_std
+    )
+    assert all(p.depth == 3 for p in passes.values())
+
+
+@pytest.fixture(scope="module")
+def small_experiment(separable):
+    x, y = separable
+    variants = {
+        "plain": {"batchnorm": False, "shift_level": 0.0},
+        "shifted": {"batchnorm": True, "shift_level": 0.5},
+    }
+    return act.shift_experiment(
+        x=x, y=y, variants=variants, seeds=range(2), steps=40, depth=2, width=8, batch_size=16
+    )
+
+
+def test_shift_experiment_trains_every_version_once_per_seed(small_experiment, separable):
+    assert list(small_experiment.records) == ["plain", "shifted"]
+    assert small_experiment.seeds == (0, 1)
+    assert all(len(runs) == 2 for runs in small_experiment.records.values())
+    for measure in (
+        small_experiment.steps_to_loss(),
+        small_experiment.final_losses(last=10),
+        small_experiment.distribution_shifts(),
+    ):
+        assert set(measure) == {"plain", "shifted"}
+        assert all(values.shape == (2,) for values in measure.values())
+    # the same seed gives the same run as train() called by hand
+    x, y = separable
+    net = act.DeepMLP(8, 3, depth=2, width=8, activation="sigmoid", batchnorm=True, seed=1)
+    by_hand = act.train(net, x, y, steps=40, batch_size=16, shift_level=0.5, seed=1)
+    np.testing.assert_array_equal(small_experiment.records["shifted"][1].losses, by_hand.losses)
+
+
+def test_steps_to_loss_is_infinite_when_the_level_is_never_reached(separable):
+    x, y = separable
+    experiment = act.shift_experiment(
+        x=x, y=y, variants={"plain": {"batchnorm": False}}, seeds=[0], steps=25, depth=2,
+        width=8, loss_level=1e-9,
+    )  # fmt: skip
+    assert np.isinf(experiment.steps_to_loss()["plain"][0])
+    table = experiment.table()
+    assert "plain" in table and "mean" in table and len(table.splitlines()) == 3
+
+
+def test_shift_experiment_names_bad_settings(separable):
+    x, y = separable
+    with pytest.raises(ValueError, match="unknown settings"):
+        act.shift_experiment(x=x, y=y, variants={"odd": {"dropout": 0.5}}, steps=5)
+    with pytest.raises(ValueError, match="seeds"):
+        act.shift_experiment(x=x, y=y, seeds=[], steps=5)
+
+
+def test_shift_variants_are_the_three_versions_of_the_lesson():
+    assert list(act.SHIFT_VARIANTS) == ["no BN", "BN", "BN + injected shift"]
+    assert act.SHIFT_VARIANTS["no BN"]["batchnorm"] is False
+    assert act.SHIFT_VARIANTS["BN + injected shift"]["shift_level"] > 0
+
+
+def _figure_fits(figure):
+    assert figure.get_size_inches()[0] <= 9.0  # wider figures get shrunk in JupyterLab
+
+
+def test_layer_statistics_figure_has_histograms_a_colorbar_and_summaries(batch):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    x, y = batch
+    passes = {
+        f"scale {s}": act.DeepMLP(12, 4, depth=3, width=8, weight_scale=s).forward_backward(x, y)
+        for s in (0.5, 3.0)
+    }
+    outputs = act.draw_layer_statistics(passes, quantity="outputs", title="t")
+    _figure_fits(outputs)
+    histograms = outputs.axes[:2]
+    assert [ax.get_title() for ax in histograms] == ["scale 0.5", "scale 3.0"]
+    assert all(len(ax.get_lines()) == 3 for ax in histograms)  # one line per layer
+    assert histograms[0].get_legend() is None  # the colorbar names the layers
+    spread_ax, saturation_ax = outputs.axes[2:4]
+    assert len(spread_ax.get_lines()) == len(saturation_ax.get_lines()) == 2
+    low, high = spread_ax.get_ylim()
+    assert np.log10(high / low) >= 2 - 1e-9  # small differences do not fill the panel
+    gradients = act.draw_layer_statistics(passes, quantity="gradients")
+    _figure_fits(gradients)
+    assert len(gradients.axes[2].get_lines()) == 2
+    with pytest.raises(ValueError, match="quantity"):
+        act.draw_layer_statistics(passes, quantity="weights")
+    with pytest.raises(TypeError, match="Pass"):
+        act.draw_layer_statistics({"a": "not a pass"})
+    plt.close("all")
+
+
+def test_gradient_profiles_figure_shows_every_setting_on_both_panels(batch):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    x, y = batch
+    settings = [("tanh", 0.5), ("relu", 2.0)]
+    without = act.measure_settings(x=x, y=y, settings=settings, depth=3, width=8)
+    with_bn = act.measure_settings(x=x, y=y, settings=settings, batchnorm=True, depth=3, width=8)
+    figure = act.draw_gradient_profiles(without, with_bn)
+    _figure_fits(figure)
+    left, right = figure.axes[:2]
+    assert len(left.get_lines()) == len(right.get_lines()) == 2
+    assert {line.get_marker() for line in left.get_lines()} == {"o", "^"}
+    with pytest.raises(ValueError, match="same settings"):
+        act.draw_gradient_profiles(without, {settings[0]: with_bn[settings[0]]})
+    plt.close("all")
+
+
+def test_shift_experiment_figure_has_the_loss_and_one_panel_per_version(small_experiment):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure = act.draw_shift_experiment(small_experiment)
+    _figure_fits(figure)
+    visible = [ax for ax in figure.axes if ax.get_visible()]
+    assert len(visible) == 3  # the loss panel and one per version
+    assert visible[1].get_ylim() == visible[2].get_ylim()  # one shared scale
+    with pytest.raises(TypeError, match="ShiftExperiment"):
+        act.draw_shift_experiment("not an experiment")
+    plt.close("all")

@@ -23,15 +23,17 @@ def test_digit_batch_is_standardized_per_pixel(digits):
     assert np.any(np.all(x == 0, axis=0))
 
 
-def test_draw_layers_has_three_panels_and_reports_the_gradient_ratio(digits):
+def test_draw_layers_has_four_panels_and_reports_the_gradient_ratio(digits):
     import matplotlib.pyplot as plt
 
     x, y = digits
     figure = widgets_activations.draw_layers("sigmoid", 1.0, 6, False, x=x, y=y)
-    outputs_ax, grads_ax, depth_ax = figure.axes[:3]
-    assert len(outputs_ax.get_lines()) == 6
-    assert "without BN" in outputs_ax.get_title()
+    outputs_ax, grads_ax, depth_ax, saturation_ax = figure.axes[:4]
+    assert len(outputs_ax.get_lines()) == len(grads_ax.get_lines()) == 6
+    assert "without BN" in figure.get_suptitle()
     assert "layer 1 / layer 6" in depth_ax.get_title()
+    assert len(saturation_ax.get_lines()[0].get_xdata()) == 6
+    assert figure.get_size_inches()[0] <= 9.0  # fits the notebook without being shrunk
     ratio = float(depth_ax.get_title().rsplit(":", 1)[1])
     assert ratio < 1e-2  # six sigmoid layers: the gradient vanishes towards the input
     with_bn = widgets_activations.draw_layers("sigmoid", 1.0, 6, True, x=x, y=y)

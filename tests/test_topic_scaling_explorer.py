@@ -50,6 +50,7 @@ def test_draw_descent_reports_convergence_and_divergence(houses):
     contour_ax, loss_ax = calm.axes
     assert "minimum" in contour_ax.get_title() and "diverged" not in contour_ax.get_title()
     assert f"{plane.stability_limit():.3g}" in loss_ax.get_title()
+    assert calm.get_size_inches()[0] <= 9.0  # fits the notebook without being shrunk
     wild = scaling.draw_descent("standardized", 1.5 * plane.stability_limit(), 40, x=x, y=y)
     assert "diverged" in wild.axes[0].get_title()
     plt.close("all")

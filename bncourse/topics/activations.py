@@ -24,6 +24,7 @@ are imported only when a figure or an explorer is built.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,7 +46,14 @@ __all__ = [
     "Pass",
     "TrainingRecord",
     "train",
+    "measure_settings",
+    "SHIFT_VARIANTS",
+    "ShiftExperiment",
+    "shift_experiment",
+    "draw_gradient_profiles",
+    "draw_shift_experiment",
     "plot_layer_histograms",
+    "draw_layer_statistics",
     "digit_batch",
     "draw_layers",
     "activation_explorer",
@@ -177,6 +185,13 @@ class Pass:
     def gradient_std(self) -> np.ndarray:
         """The standard deviation of the gradient arriving at each hidden layer's output."""
         return np.array([float(np.std(g)) for g in self.output_grads])
+
+    @property
+    def gradient_ratio(self) -> float:
+        """Gradient std at layer 1 (next to the input) over that at the last hidden layer:
+        far below 1 means vanishing gradients, far above 1 exploding ones."""
+        spread = self.gradient_std
+        return float(spread[0] / spread[-1])
 
     def table(self) -> str:
         """One line per layer: output mean and std, % saturated, gradient std."""
@@ -447,6 +462,163 @@ def train(
     )
 
 
+def measure_settings(
+    x: Any,
+    y: Any,
+    *,
+    settings: Any,
+    batchnorm: bool = False,
+    depth: int = 10,
+    width: int = 100,
+    seed: int = 0,
+) -> dict[tuple[str, float], Pass]:
+    """One forward and backward pass of a fresh ``DeepMLP`` per ``(activation, weight
+    scale)`` pair in ``settings``, all with the same depth, width, BN choice and seed.
+
+    Returns ``{(activation, weight_scale): Pass}`` in the order of ``settings``.
+    """
+    x = float64_array(x, "x", finite=False)
+    labels = np.asarray(y)
+    n_classes = int(labels.max()) + 1 if labels.size else 1
+    passes: dict[tuple[str, float], Pass] = {}
+    for activation, weight_scale in settings:
+        net = DeepMLP(
+            x.shape[1],
+            n_classes,
+            depth=depth,
+            width=width,
+            activation=activation,
+            weight_scale=weight_scale,
+            batchnorm=batchnorm,
+            seed=seed,
+        )
+        passes[activation, weight_scale] = net.forward_backward(x, labels)
+    return passes
+
+
+SHIFT_VARIANTS: dict[str, dict[str, Any]] = {
+    "no BN": {"batchnorm": False, "shift_level": 0.0},
+    "BN": {"batchnorm": True, "shift_level": 0.0},
+    "BN + injected shift": {"batchnorm": True, "shift_level": 0.5},
+}
+"""Lesson 02's three versions: Dense -> sigmoid; Dense -> BN -> sigmoid; and BN followed
+by a fresh ``random_shift`` of level 0.5 at every step."""
+
+
+@dataclass(frozen=True)
+class ShiftExperiment:
+    """Training records of each version, one per seed (``records[version][i]`` for
+    ``seeds[i]``), and the measures lesson 02 reads from them, one value per seed."""
+
+    records: dict[str, list[TrainingRecord]]
+    seeds: tuple[int, ...]
+    loss_level: float
+    window: int
+
+    def steps_to_loss(self) -> dict[str, np.ndarray]:
+        """Per version and seed: steps until the ``window``-step average training loss
+        first falls below ``loss_level`` (``inf`` when it never does)."""
+        return {
+            name: np.array(
+                [
+                    np.inf
+                    if (steps := r.steps_to_loss(self.loss_level, self.window)) is None
+                    else float(steps)
+                    for r in runs
+                ]
+            )
+            for name, runs in self.records.items()
+        }
+
+    def final_losses(self, last: int = 50) -> dict[str, np.ndarray]:
+        """Per version and seed: the mean training loss over the ``last`` steps."""
+        return {
+            name: np.array([float(r.losses[-last:].mean()) for r in runs])
+            for name, runs in self.records.items()
+        }
+
+    def distribution_shifts(self) -> dict[str, np.ndarray]:
+        """Per version and seed: ``TrainingRecord.distribution_shift`` of the probed layer."""
+        return {
+            name: np.array([r.distribution_shift for r in runs])
+            for name, runs in self.records.items()
+        }
+
+    def table(self) -> str:
+        """One line per version and seed, then the mean over seeds."""
+        speed, final, shift = self.steps_to_loss(), self.final_losses(), self.distribution_shifts()
+        lines = [
+            f"{'version':>20}  {'seed':>5}  {f'steps to loss < {self.loss_level:g}':>17}  "
+            f"{'loss, last 50 steps':>19}  {'distribution shift':>18}"
+        ]
+        for name in self.records:
+            rows = list(zip(self.seeds, speed[name], final[name], shift[name], strict=True))
+            rows.append(("mean", speed[name].mean(), final[name].mean(), shift[name].mean()))
+            for seed, steps, loss, moved in rows:
+                lines.append(
+                    f"{name:>20}  {seed!s:>5}  {steps:>17.0f}  {loss:>19.3f}  {moved:>18.3f}"
+                )
+        return "\n".join(lines)
+
+
+def shift_experiment(
+    x: Any,
+    y: Any,
+    *,
+    variants: dict[str, dict[str, Any]] | None = None,
+    seeds: Any = range(3),
+    steps: int = 300,
+    depth: int = 3,
+    width: int = 64,
+    activation: str = "sigmoid",
+    learning_rate: float = 0.5,
+    batch_size: int = 32,
+    loss_level: float = 1.0,
+    window: int = 20,
+) -> ShiftExperiment:
+    """Train every version in ``variants`` (default ``SHIFT_VARIANTS``) once per seed.
+
+    Each run is a fresh ``DeepMLP(depth, width, activation, batchnorm=...)`` initialized
+    with the seed and trained by ``train(..., shift_level=..., seed=seed)``, so the versions
+    share their seeds. Every seed goes through ``bncourse.seeding.resolve``.
+    """
+    variants = SHIFT_VARIANTS if variants is None else variants
+    seeds = tuple(int(seed) for seed in seeds)
+    if not seeds:
+        raise ValueError("seeds must hold at least one seed")
+    x = float64_array(x, "x", finite=False)
+    labels = np.asarray(y)
+    records: dict[str, list[TrainingRecord]] = {}
+    for name, variant in variants.items():
+        unknown = set(variant) - {"batchnorm", "shift_level"}
+        if unknown:
+            raise ValueError(f"variant {name!r} has unknown settings {sorted(unknown)}")
+        records[name] = []
+        for seed in seeds:
+            net = DeepMLP(
+                x.shape[1],
+                int(labels.max()) + 1,
+                depth=depth,
+                width=width,
+                activation=activation,
+                batchnorm=bool(variant.get("batchnorm", False)),
+                seed=seed,
+            )
+            records[name].append(
+                train(
+                    net,
+                    x,
+                    labels,
+                    steps=steps,
+                    learning_rate=learning_rate,
+                    batch_size=batch_size,
+                    shift_level=float(variant.get("shift_level", 0.0)),
+                    seed=seed,
+                )
+            )
+    return ShiftExperiment(records, seeds, float(loss_level), int(window))
+
+
 def plot_layer_histograms(
     ax: Any,
     values: list[np.ndarray],
@@ -456,12 +628,15 @@ def plot_layer_histograms(
     saturation: np.ndarray | None = None,
     log_magnitude: bool = False,
     bins: int = 60,
+    legend: bool = True,
 ) -> None:
     """One histogram line per layer (Karpathy's diagnostic), labeled with the layer's
     standard deviation and, when given, its fraction of saturated units.
 
     ``log_magnitude=True`` histograms ``log10(|value|)`` instead (zeros left out), which
     keeps layers whose values differ by orders of magnitude readable on one axis.
+    ``legend=False`` leaves the legend out (``draw_layer_statistics`` names the layers with
+    a colorbar and shows the statistics in panels of their own).
     """
     from bncourse import plotting
 
@@ -480,8 +655,7 @@ def plot_layer_histograms(
         if saturation is not None:
             label += f", {100 * saturation[index]:.0f}% saturated"
         ax.plot(centers, counts, color=colors[index], label=label, linewidth=1.2)
-    plotting.finish(ax, title=title, xlabel=xlabel, ylabel="density")
-    ax.legend(fontsize=7, ncol=1 if len(values) <= 10 else 2)
+    plotting.finish(ax, title=title, xlabel=xlabel, ylabel="density", legend=legend)
 
 
 def _layer_colors(n: int) -> list[Any]:
@@ -489,6 +663,273 @@ def _layer_colors(n: int) -> list[Any]:
 
     cmap = mpl.colormaps["viridis"]
     return [cmap(0.9 * i / max(n - 1, 1)) for i in range(n)]
+
+
+_NETWORK_STYLES = (("o", "-"), ("s", "--"), ("^", ":"), ("D", "-."))
+
+
+def _network_colors() -> tuple[str, ...]:
+    from bncourse import plotting
+
+    return tuple(plotting.COLORS[name] for name in ("with_bn", "without_bn", "alt", "alt2"))
+
+
+def _layer_colorbar(figure: Any, axes: Any, depth: int) -> None:
+    """One colorbar that names the layer of each histogram line (instead of a legend)."""
+    import matplotlib as mpl
+
+    colors = _layer_colors(depth)
+    norm = mpl.colors.BoundaryNorm(np.arange(0.5, depth + 1.5), depth)
+    mappable = mpl.cm.ScalarMappable(norm=norm, cmap=mpl.colors.ListedColormap(colors))
+    ticks = np.arange(1, depth + 1) if depth <= 12 else np.unique(np.linspace(1, depth, 6).round())
+    bar = figure.colorbar(mappable, ax=axes, ticks=ticks, aspect=25, pad=0.02)
+    bar.set_label("layer (1 = next to the input)")
+
+
+def _at_least_decades(ax: Any, *, decades: float) -> None:
+    """Widen a log-scaled y axis to span at least ``decades`` powers of ten, so that
+    differences of a few percent do not fill the panel and look like large effects."""
+    low, high = ax.get_ylim()
+    span = np.log10(high) - np.log10(low)
+    if span < decades:
+        middle = 0.5 * (np.log10(high) + np.log10(low))
+        ax.set_ylim(10 ** (middle - decades / 2), 10 ** (middle + decades / 2))
+
+
+def draw_layer_statistics(
+    passes: Mapping[str, Pass],
+    *,
+    quantity: str = "outputs",
+    title: str = "",
+    width: float = 9.0,
+) -> Any:
+    """Per-layer histograms, one panel per network (top row), and per-layer summaries of
+    the same networks side by side (bottom row).
+
+    ``passes`` maps a short label ("weight scale 0.5") to a ``Pass``; at most four.
+    ``quantity="outputs"``: histograms of the nonlinearity's outputs, then each layer's
+    output standard deviation and fraction of saturated units. ``quantity="gradients"``:
+    histograms of log10 of the gradient's magnitude at each layer's output, then each
+    layer's gradient standard deviation. Histogram lines are colored by layer (the
+    colorbar names them); the summaries tell the networks apart by marker and line style.
+    """
+    from bncourse import plotting
+
+    if quantity not in ("outputs", "gradients"):
+        raise ValueError(f"quantity must be 'outputs' or 'gradients'; got {quantity!r}")
+    if not isinstance(passes, Mapping) or not 1 <= len(passes) <= len(_NETWORK_STYLES):
+        raise ValueError(f"passes must map 1 to {len(_NETWORK_STYLES)} labels to Pass results")
+    results = list(passes.values())
+    if not all(isinstance(result, Pass) for result in results):
+        raise TypeError("every value of passes must be a Pass (from DeepMLP.forward_backward)")
+    depth = results[0].depth
+    if any(result.depth != depth for result in results):
+        raise ValueError("every network in passes must have the same depth")
+
+    plotting.use_style()
+    import matplotlib.pyplot as plt
+
+    n = len(results)
+    figure = plt.figure(figsize=(width, 6.6))
+    grid = figure.add_gridspec(2, 2 * n)
+    top = [figure.add_subplot(grid[0, 2 * i : 2 * i + 2]) for i in range(n)]
+    if quantity == "outputs":
+        bottom = [figure.add_subplot(grid[1, :n]), figure.add_subplot(grid[1, n:])]
+    else:
+        bottom = [figure.add_subplot(grid[1, :])]
+    activation = results[0].activation
+    for ax, (label, result) in zip(top, passes.items(), strict=True):
+        if quantity == "outputs":
+            values, xlabel = result.outputs, f"{activation} output"
+        else:
+            values, xlabel = result.output_grads, "log10 |gradient|"
+        plot_layer_histograms(
+            ax,
+            values,
+            saturation=result.saturation if quantity == "outputs" else None,
+            log_magnitude=quantity == "gradients",
+            title=label,
+            xlabel=xlabel,
+            legend=False,
+        )
+    for ax in top:
+        ax.set_ylim(bottom=0)
+    for ax in top[1:]:
+        ax.set_ylabel("")
+    _layer_colorbar(figure, top, depth)
+
+    layers = np.arange(1, depth + 1)
+    for index, (label, result) in enumerate(passes.items()):
+        marker, style = _NETWORK_STYLES[index]
+        color = _network_colors()[index]
+        kwargs = {"marker": marker, "linestyle": style, "color": color, "label": label}
+        if quantity == "outputs":
+            bottom[0].semilogy(layers, result.output_std, **kwargs)
+            bottom[1].plot(layers, 100 * result.saturation, **kwargs)
+        else:
+            bottom[0].semilogy(layers, result.gradient_std, **kwargs)
+    layer_label = "layer (1 = next to the input)"
+    if quantity == "outputs":
+        plotting.finish(
+            bottom[0],
+            title="Spread of each layer's output",
+            xlabel=layer_label,
+            ylabel="std (log scale)",
+        )
+        plotting.finish(
+            bottom[1],
+            title="Saturated units per layer",
+            xlabel=layer_label,
+            ylabel="% saturated",
+        )
+    else:
+        plotting.finish(
+            bottom[0],
+            title="Spread of the gradient at each layer's output",
+            xlabel=layer_label,
+            ylabel="std (log scale)",
+        )
+    _at_least_decades(bottom[0], decades=2.0)
+    if quantity == "outputs":
+        top_saturation = max(float(100 * result.saturation.max()) for result in results)
+        bottom[1].set_ylim(0, max(10.0, 1.15 * top_saturation))
+    for ax in bottom:
+        ax.set_xticks(layers if depth <= 12 else np.unique(np.linspace(1, depth, 6).round()))
+    if title:
+        figure.suptitle(title)
+    return figure
+
+
+def draw_gradient_profiles(
+    without_bn: Mapping[tuple[str, float], Pass],
+    with_bn: Mapping[tuple[str, float], Pass],
+) -> Any:
+    """The gradient's standard deviation per layer, one line per (activation, weight
+    scale), without BN (left) and with BN before each nonlinearity (right), on one shared
+    logarithmic scale; markers tell the nonlinearities apart, line styles the scales."""
+    from bncourse import plotting
+
+    if list(without_bn) != list(with_bn):
+        raise ValueError("without_bn and with_bn must hold the same settings, in one order")
+    figure, axes = plotting.subplots(1, 2, figsize=(9.0, 5.2), sharey=True)
+    markers = {"tanh": "o", "sigmoid": "s", "relu": "^"}
+    styles = ("-", "--", ":", "-.")
+    colors = (
+        "#0072B2", "#56B4E9", "#009E73", "#000000", "#CC79A7", "#D55E00", "#E69F00",
+    )  # fmt: skip
+    seen: dict[str, int] = {}
+    for ax, passes, title in zip(
+        axes[0],
+        (without_bn, with_bn),
+        ("without BN", "with BN before each nonlinearity"),
+        strict=True,
+    ):
+        seen.clear()
+        for index, ((activation, scale), result) in enumerate(passes.items()):
+            order = seen.get(activation, 0)
+            seen[activation] = order + 1
+            layers = np.arange(1, result.depth + 1)
+            ax.semilogy(
+                layers,
+                result.gradient_std,
+                marker=markers[activation],
+                linestyle=styles[order % len(styles)],
+                color=colors[index % len(colors)],
+                markersize=5,
+                label=f"{activation}, scale {scale:.3g}",
+            )
+        plotting.finish(
+            ax,
+            title=title,
+            xlabel="layer (1 = next to the input)",
+            ylabel="std of the gradient at the layer's output",
+            legend=False,
+        )
+    axes[0, 1].set_ylabel("")
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    figure.legend(handles, labels, loc="outside lower center", ncol=4)
+    figure.suptitle("Spread of the gradient per layer")
+    return figure
+
+
+def draw_shift_experiment(experiment: ShiftExperiment) -> Any:
+    """Training loss per version (mean over seeds with a min-to-max band), and for the
+    first seed the 15th, 50th and 85th percentiles of one last-layer unit's input on the
+    probe batch during training, one panel per version on one shared scale (as in Ioffe &
+    Szegedy's Figure 1)."""
+    from bncourse import plotting
+
+    if not isinstance(experiment, ShiftExperiment):
+        raise TypeError(f"experiment must be a ShiftExperiment; got {type(experiment).__name__}")
+    names = list(experiment.records)
+    if not 1 <= len(names) <= 3:
+        raise ValueError("draw_shift_experiment draws 1 to 3 versions")
+    palette = _network_colors()
+    colors = dict(zip(names, (palette[1], palette[0], palette[2]), strict=False))
+    markers = dict(zip(names, ("o", "s", "^"), strict=False))
+    window = experiment.window
+    figure, axes = plotting.subplots(2, 2, figsize=(9.0, 7.4))
+    loss_ax = axes[0, 0]
+    n_steps = len(experiment.records[names[0]][0].losses)
+    steps_axis = np.arange(window, n_steps + 1)
+    for name, runs in experiment.records.items():
+        plotting.mean_with_spread(
+            loss_ax,
+            steps_axis,
+            [r.smoothed_losses(window) for r in runs],
+            label=name,
+            color=colors[name],
+        )
+        line = loss_ax.get_lines()[-1]
+        line.set_marker(markers[name])
+        line.set_markevery(max(1, len(steps_axis) // 8))
+    plotting.finish(
+        loss_ax,
+        title=f"Training loss, {window}-step average\n(line: mean over seeds; band: min to max)",
+        xlabel="step",
+        ylabel="cross-entropy",
+        legend=False,
+    )
+    highest = max(
+        float(np.max(r.smoothed_losses(window)))
+        for runs in experiment.records.values()
+        for r in runs
+    )
+    loss_ax.set_ylim(0, 1.5 * highest)  # headroom: the legend sits above every curve
+    loss_ax.legend(loc="upper right")
+    first = {name: runs[0] for name, runs in experiment.records.items()}
+    low = min(float(r.percentiles.min()) for r in first.values()) - 0.2
+    high = max(float(r.percentiles.max()) for r in first.values()) + 0.2
+    for unit_ax, name in zip([axes[0, 1], axes[1, 0], axes[1, 1]], names, strict=False):
+        probe = first[name]
+        unit_ax.fill_between(
+            probe.recorded_steps,
+            probe.percentiles[:, 0],
+            probe.percentiles[:, 2],
+            color=colors[name],
+            alpha=0.25,
+            linewidth=0,
+            label="15th to 85th percentile",
+        )
+        unit_ax.plot(
+            probe.recorded_steps,
+            probe.percentiles[:, 1],
+            color=colors[name],
+            marker=markers[name],
+            markevery=max(1, len(probe.recorded_steps) // 8),
+            label="median",
+        )
+        unit_ax.set_ylim(low, high)  # one scale in every panel
+        plotting.finish(
+            unit_ax,
+            title=f"{name}: input to one sigmoid",
+            xlabel="step",
+            ylabel="pre-activation (probe batch)",
+        )
+    for unit_ax in [axes[0, 1], axes[1, 0], axes[1, 1]][len(names) :]:
+        unit_ax.set_visible(False)
+    figure.suptitle("Sigmoid inputs: one unit of the last hidden layer, probe batch, first seed")
+    return figure
 
 
 def digit_batch(size: int = 256) -> tuple[np.ndarray, np.ndarray]:
@@ -510,8 +951,9 @@ def draw_layers(
     y: Any = None,
     seed: int = 0,
 ) -> Any:
-    """Three panels: per-layer output histograms, per-layer gradient histograms
-    (log10 of the magnitude) and the gradient's standard deviation per layer."""
+    """Four panels: per-layer output histograms and gradient histograms (log10 of the
+    magnitude), colored by layer; the gradient's and the output's standard deviation per
+    layer; and the fraction of saturated units per layer."""
     from bncourse import plotting
 
     if x is None or y is None:
@@ -529,35 +971,56 @@ def draw_layers(
     result = net.forward_backward(x, y)
     setting = f"{activation}, scale {weight_scale:.3g}, {'with' if batchnorm else 'without'} BN"
 
-    figure, axes = plotting.subplots(1, 3, figsize=(15.0, 4.6))
-    out_ax, grad_ax, depth_ax = axes[0]
+    plotting.use_style()
+    import matplotlib.pyplot as plt
+
+    figure = plt.figure(figsize=(9.0, 6.8))
+    grid = figure.add_gridspec(2, 2)
+    out_ax = figure.add_subplot(grid[0, 0])
+    grad_ax = figure.add_subplot(grid[0, 1])
+    depth_ax = figure.add_subplot(grid[1, 0])
+    saturation_ax = figure.add_subplot(grid[1, 1])
     plot_layer_histograms(
         out_ax,
         result.outputs,
         saturation=result.saturation,
-        title=f"Layer outputs ({setting})",
+        title="Layer outputs",
         xlabel=f"{activation} output",
+        legend=False,
     )
+    out_ax.set_ylim(bottom=0)
     plot_layer_histograms(
         grad_ax,
         result.output_grads,
         log_magnitude=True,
-        title="Gradients arriving at each layer's output",
+        title="Gradients at each layer's output",
         xlabel="log10 |gradient|",
+        legend=False,
     )
+    grad_ax.set_ylim(bottom=0)
+    _layer_colorbar(figure, [out_ax, grad_ax], net.depth)
     layers = np.arange(1, net.depth + 1)
     color = plotting.COLORS["with_bn" if batchnorm else "without_bn"]
     depth_ax.semilogy(layers, result.gradient_std, "o-", color=color, label="gradient std")
     depth_ax.semilogy(
         layers, result.output_std, "s--", color=plotting.COLORS["alt"], label="output std"
     )
-    ratio = result.gradient_std[0] / result.gradient_std[-1]
+    _at_least_decades(depth_ax, decades=2.0)
     plotting.finish(
         depth_ax,
-        title=f"Gradient std, layer 1 / layer {net.depth}: {ratio:.3g}",
+        title=f"Gradient std, layer 1 / layer {net.depth}: {result.gradient_ratio:.3g}",
         xlabel="layer (1 = next to the input)",
         ylabel="standard deviation (log scale)",
     )
+    saturation_ax.plot(layers, 100 * result.saturation, "o-", color=color)
+    saturation_ax.set_ylim(0, max(10.0, 115 * float(result.saturation.max())))
+    plotting.finish(
+        saturation_ax,
+        title="Saturated units per layer",
+        xlabel="layer (1 = next to the input)",
+        ylabel="% saturated",
+    )
+    figure.suptitle(setting)
     return figure
 
 

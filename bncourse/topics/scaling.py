@@ -22,6 +22,7 @@ matplotlib and ipywidgets are imported only when a figure or an explorer is buil
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,7 +36,13 @@ __all__ = [
     "gradient_descent",
     "steps_to_reach",
     "largest_stable_rate",
+    "Sweep",
+    "sweep",
+    "sweep_table",
+    "line_style",
     "plot_descent",
+    "draw_descent_paths",
+    "plot_convergence",
     "SCALINGS",
     "scale_features",
     "weight_plane",
@@ -258,6 +265,108 @@ def largest_stable_rate(descent: Descent) -> float:
     return float(stable.max()) if stable.size else float("nan")
 
 
+@dataclass(frozen=True)
+class Sweep:
+    """Gradient descent on one loss at many learning rates side by side, and what it found.
+
+    ``within`` sets the convergence target: a run has converged once its loss is at most
+    ``(1 + within)`` times the minimum. Build one with ``sweep``.
+    """
+
+    loss: QuadraticLoss
+    descent: Descent
+    within: float
+
+    @property
+    def learning_rates(self) -> np.ndarray:
+        return self.descent.learning_rates
+
+    @property
+    def target(self) -> float:
+        """The loss a run must reach to count as converged."""
+        return (1.0 + self.within) * self.loss.minimum()
+
+    @property
+    def largest_stable_rate(self) -> float:
+        """The largest learning rate whose run did not diverge (NaN if none)."""
+        return largest_stable_rate(self.descent)
+
+    @property
+    def steps(self) -> np.ndarray:
+        """For each learning rate, the first step that reached the target; -1 if none."""
+        return steps_to_reach(self.descent, self.target)
+
+    @property
+    def fewest_steps(self) -> int | None:
+        """The fewest steps any learning rate needed to converge (``None``: none did)."""
+        steps = self.steps
+        return int(steps[steps >= 0].min()) if np.any(steps >= 0) else None
+
+    @property
+    def best_rate(self) -> float | None:
+        """The learning rate that converged in the fewest steps (the smallest, on a tie)."""
+        steps = self.steps
+        if not np.any(steps >= 0):
+            return None
+        reached = np.flatnonzero(steps >= 0)
+        return float(self.learning_rates[reached[np.argmin(steps[reached])]])
+
+    @property
+    def final_ratio(self) -> np.ndarray:
+        """Each run's final loss over the minimum loss (``inf`` for a run that overflowed)."""
+        return self.descent.losses[-1] / self.loss.minimum()
+
+
+def sweep(loss: QuadraticLoss, *, learning_rates: Any, steps: int, within: float = 0.01) -> Sweep:
+    """Run gradient descent from zero at every learning rate for ``steps`` steps.
+
+    Returns a ``Sweep``: the largest stable rate, the fewest steps to within ``within``
+    (relative) of the minimum, and the learning rate that achieved them.
+    """
+    within = _positive_number(within, "within")
+    descent = gradient_descent(loss, learning_rates, steps, record_path=False)
+    return Sweep(loss, descent, within)
+
+
+def sweep_table(sweeps: Mapping[str, Sweep]) -> str:
+    """One line per scaling: largest stable rate, the theory's limit, fewest steps."""
+    if not sweeps or not all(isinstance(result, Sweep) for result in sweeps.values()):
+        raise TypeError("sweeps must map names to Sweep results (from scaling.sweep)")
+    first = next(iter(sweeps.values()))
+    within = f"{100 * first.within:.3g}%"
+    lines = [
+        f"{'features':>13}  {'largest stable lr':>17}  {'2 / max curvature':>17}  "
+        f"fewest steps to within {within} of the minimum"
+    ]
+    for name, result in sweeps.items():
+        if result.fewest_steps is None:
+            outcome = f"none within {len(result.descent.losses) - 1:,} steps"
+        else:
+            outcome = f"{result.fewest_steps} steps (lr = {result.best_rate:.3g})"
+        lines.append(
+            f"{name:>13}  {result.largest_stable_rate:>17.3g}  "
+            f"{result.loss.stability_limit():>17.3g}  {outcome}"
+        )
+    return "\n".join(lines)
+
+
+_STYLES = {
+    "raw": ("without_bn", "o", "-"),
+    "min-max": ("alt", "s", "--"),
+    "standardized": ("with_bn", "^", "-."),
+}
+
+
+def line_style(scaling: str) -> dict[str, str]:
+    """The color, marker and line style lesson 01 draws each scaling with."""
+    from bncourse import plotting
+
+    if scaling not in _STYLES:
+        raise ValueError(f"scaling must be one of {tuple(_STYLES)}; got {scaling!r}")
+    color, marker, linestyle = _STYLES[scaling]
+    return {"color": plotting.COLORS[color], "marker": marker, "linestyle": linestyle}
+
+
 def plot_descent(
     ax: Any,
     loss: QuadraticLoss,
@@ -311,6 +420,125 @@ def plot_descent(
     ax.set_aspect("equal")
     ax.set_xlabel(names[0])
     ax.set_ylabel(names[1])
+
+
+def draw_descent_paths(planes: Mapping[str, QuadraticLoss], runs: Mapping[str, Descent]) -> Any:
+    """Contours and descent path for each scaling (one panel each, equal units on both
+    axes, the star at the minimum), and a last panel with every run's loss above its
+    minimum per step.
+
+    ``planes`` and ``runs`` map the same scaling names to two-weight losses and to one
+    recorded run on each (``gradient_descent(..., record_path=True)``, one learning rate).
+    """
+    from bncourse import plotting
+
+    if set(planes) != set(runs) or not 1 <= len(planes) <= 3:
+        raise ValueError("planes and runs must map the same 1 to 3 scaling names")
+    figure, axes = plotting.subplots(2, 2, figsize=(9.0, 8.4))
+    panels = list(axes.ravel())
+    loss_ax = panels[-1]
+    for ax, (name, plane) in zip(panels, planes.items(), strict=False):
+        run = runs[name]
+        if run.path is None or run.losses.shape[1] != 1:
+            raise ValueError(f"runs[{name!r}] must be one learning rate with its path recorded")
+        rate = float(run.learning_rates[0])
+        ratio = run.losses[-1, 0] / plane.minimum()
+        steps = len(run.losses) - 1
+        plot_descent(ax, plane, run.path[:, 0], color=line_style(name)["color"])
+        plotting.finish(
+            ax,
+            title=(
+                f"{name} features, lr = {rate:.2g}:\nloss {ratio:.3g} x minimum after {steps} steps"
+            ),
+            xlabel="weight of floor area",
+            ylabel="weight of distance",
+            legend=False,
+        )
+        excess = run.losses[:, 0] / plane.minimum() - 1.0
+        shown = excess > 1e-12  # below this the difference is round-off
+        loss_ax.semilogy(
+            np.arange(steps + 1)[shown],
+            excess[shown],
+            label=f"{name}, lr = {rate:.2g}",
+            **line_style(name),
+        )
+    for ax in panels[len(planes) : -1]:
+        ax.set_visible(False)
+    loss_ax.plot(
+        [],
+        [],
+        marker="*",
+        markersize=11,
+        color=plotting.COLORS["highlight"],
+        markeredgecolor="black",
+        linestyle="none",
+        label="minimum (star, contour panels)",
+    )
+    plotting.finish(
+        loss_ax,
+        title="Loss above its minimum, step by step",
+        xlabel="step",
+        ylabel="loss / minimum - 1 (log scale)",
+    )
+    return figure
+
+
+def plot_convergence(
+    ax: Any, sweeps: Mapping[str, Sweep], *, raw_run: Descent, horizon: int
+) -> None:
+    """Loss above its minimum per step on log-log axes: every scaling except ``"raw"`` at
+    its best learning rate from its sweep (measured), and ``raw_run`` (measured, one
+    learning rate) continued to ``horizon`` steps by ``QuadraticLoss.predicted_losses``.
+    """
+    from bncourse import plotting
+
+    if "raw" not in sweeps:
+        raise ValueError("sweeps must include 'raw', whose loss raw_run was measured on")
+    horizon = _positive_int(horizon, "horizon")
+    for name, result in sweeps.items():
+        if name == "raw" or result.best_rate is None:
+            continue
+        column = int(np.flatnonzero(result.learning_rates == result.best_rate)[0])
+        excess = result.descent.losses[1:, column] / result.loss.minimum() - 1.0
+        steps = np.arange(1, len(excess) + 1)
+        shown = excess > 1e-9  # below this the curve is round-off
+        ax.loglog(
+            steps[shown],
+            excess[shown],
+            markevery=0.2,
+            label=f"{name}, lr = {result.best_rate:.3g} (measured)",
+            **line_style(name),
+        )
+    raw = sweeps["raw"].loss
+    rate = float(raw_run.learning_rates[0])
+    measured = raw_run.losses[1:, 0] / raw.minimum() - 1.0
+    style = line_style("raw")
+    ax.loglog(
+        np.arange(1, len(measured) + 1),
+        measured,
+        color=style["color"],
+        label=f"raw, lr = {rate:.3g} (measured)",
+    )
+    start = len(measured)
+    if horizon > start:
+        future = np.unique(np.geomspace(start, horizon, 200).astype(int))
+        predicted = raw.predicted_losses(rate, horizon)[future] / raw.minimum() - 1.0
+        ax.loglog(
+            future,
+            predicted,
+            ":",
+            color=style["color"],
+            linewidth=2,
+            label="raw (predicted exactly from the eigenvalues)",
+        )
+    within = sweeps["raw"].within
+    ax.axhline(
+        within,
+        color=plotting.COLORS["neutral"],
+        linestyle="--",
+        linewidth=1,
+        label=f"within {100 * within:.3g}% of the minimum",
+    )
 
 
 SCALINGS = ("raw", "min-max", "standardized")
@@ -374,7 +602,7 @@ def draw_descent(
     else:
         verdict = f"loss {losses[-1] / plane.minimum():.3g} x its minimum after {steps} steps"
 
-    figure, axes = plotting.subplots(1, 2, figsize=(11.0, 4.4))
+    figure, axes = plotting.subplots(1, 2, figsize=(9.0, 4.4))
     contour_ax, loss_ax = axes[0]
     plot_descent(
         contour_ax,
@@ -385,7 +613,7 @@ def draw_descent(
     )
     plotting.finish(
         contour_ax,
-        title=f"{scaling} features: {verdict}",
+        title=f"{scaling} features:\n{verdict}",
         xlabel="weight of floor area",
         ylabel="weight of distance",
     )
@@ -404,7 +632,7 @@ def draw_descent(
     )
     plotting.finish(
         loss_ax,
-        title=f"largest stable learning rate here: 2 / max curvature = {limit:.3g}",
+        title=f"largest stable learning rate here:\n2 / max curvature = {limit:.3g}",
         xlabel="step",
         ylabel="loss minus its minimum",
     )
