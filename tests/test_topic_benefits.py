@@ -1,4 +1,4 @@
-"""Lesson 08's explorer: browse a sweep value by value."""
+"""Lesson 08's helpers: claims' numbers, tables, figures and the sweep explorer."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
@@ -13,15 +14,115 @@ from bncourse.lab.experiments import Sweep  # noqa: E402
 from bncourse.lab.training import Run  # noqa: E402
 from bncourse.topics import benefits  # noqa: E402
 
+COLORS = {"without BN": "#D55E00", "with BN": "#0072B2"}
 
-def run(final: float, diverged: bool = False) -> Run:
+
+def run(final: float, diverged: bool = False, seed: int = 0) -> Run:
     val = np.array([np.nan, np.nan]) if diverged else np.array([final / 2, final])
-    return Run(np.array([100, 200]), np.array([1.0, 0.5]), np.ones(2), val, diverged)
+    return Run(
+        np.array([100, 200]),
+        np.array([1.0, 0.5]),
+        np.ones(2),
+        val,
+        diverged,
+        settings={"seed": seed},
+    )
 
 
 def sweep(finals: list[list[float]], values=(0.01, 0.1, 1.0)) -> Sweep:
     rows = [[run(f, diverged=np.isnan(f)) for f in row] for row in finals]
     return Sweep("learning_rate", tuple(values), (0, 1), rows)
+
+
+def probed(median: list[float], width: list[float], seed: int = 0) -> Run:
+    steps = np.array([100, 200, 300, 400])
+    median, width = np.array(median), np.array(width)
+    probe = np.stack([median - width / 2, median, median + width / 2], axis=1)
+    acc = np.linspace(0.2, 0.9, 4)
+    return Run(steps, np.ones(4), acc, acc, False, probe=probe, settings={"seed": seed})
+
+
+def test_difference_and_spread_compares_means_with_the_larger_range():
+    difference, spread = benefits.difference_and_spread([100, 150, 200], [300, 310, 320])
+    assert difference == pytest.approx(-160.0)
+    assert spread == pytest.approx(100.0)  # the first network's range, the larger one
+    difference, spread = benefits.difference_and_spread([1.0, np.nan], [1.0, 2.0])
+    assert np.isnan(difference) and np.isnan(spread)  # a run that never got there: no claim
+    assert not abs(difference) < spread
+    with pytest.raises(ValueError, match="two seeds"):
+        benefits.difference_and_spread([1.0], [1.0, 2.0])
+
+
+def test_drift_after_measures_each_seed_after_the_given_step():
+    runs = [
+        probed([5.0, 0.0, 1.0, 0.5], [9.0, 1.0, 3.0, 2.0]),
+        probed([0.0, 0.0, 0.0, 0.0], [1.0, 1.0, 1.0, 1.0], seed=1),
+    ]
+    drift = benefits.drift_after(runs, after=200)
+    np.testing.assert_allclose(drift, [[1.0, 2.0], [0.0, 0.0]])  # step 100 left out
+
+
+def test_final_accuracy_counts_a_diverged_run_as_chance():
+    result = sweep([[0.9, 0.8], [0.7, np.nan], [0.2, 0.3]])
+    np.testing.assert_allclose(
+        benefits.final_accuracy(result), [[0.9, 0.8], [0.7, 0.1], [0.2, 0.3]]
+    )
+
+
+def test_sweep_table_shows_means_lowest_seeds_and_divergence():
+    table = benefits.sweep_table(
+        {
+            "without BN": sweep([[0.9, 0.8], [0.7, np.nan], [0.2, 0.3]]),
+            "with BN": sweep([[0.95, 0.9], [0.9, 0.8], [0.6, 0.5]]),
+        }
+    )
+    lines = table.splitlines()
+    assert lines[0].split() == ["learning_rate", "0.01", "0.1", "1"]
+    assert "0.850 (0.800)" in lines[1] and "diverged 1/2" in lines[1]
+    assert lines[2].split()[-2:] == ["0.550", "(0.500)"]
+    assert "mean over 2 seeds" in lines[-1]
+    with pytest.raises(ValueError, match="same values"):
+        benefits.sweep_table(
+            {"a": sweep([[0.9, 0.9]] * 3), "b": sweep([[0.9, 0.9]] * 3, (1, 2, 3))}
+        )
+
+
+def test_plot_gaps_draws_every_seed_and_the_mean():
+    fig, ax = plt.subplots()
+    gaps = {"without BN": np.array([0.04, 0.05, 0.03]), "with BN": np.array([0.02, 0.03, 0.04])}
+    benefits.plot_gaps(ax, gaps, colors=COLORS)
+    markers = [line for line in ax.get_lines() if line.get_marker() not in ("None", None, "")]
+    assert [len(line.get_xdata()) for line in markers] == [3, 3]
+    bars = [line for line in ax.get_lines() if line not in markers]
+    assert [line.get_ydata()[0] for line in bars] == pytest.approx([0.04, 0.03])
+    assert [label.get_text() for label in ax.get_xticklabels()] == ["without BN", "with BN"]
+    plt.close(fig)
+
+
+def test_plot_figure_1_fits_the_notebook_and_shares_the_percentile_axis():
+    figure_1 = {
+        "without BN": [
+            probed([0.0, 1.0, 2.0, 3.0], [1.0, 2.0, 3.0, 4.0]),
+            probed([0] * 4, [1] * 4, 1),
+        ],
+        "with BN": [
+            probed([0.0, 0.1, 0.0, 0.1], [1.0, 1.0, 1.1, 1.0]),
+            probed([0] * 4, [1] * 4, 1),
+        ],
+    }
+    fig = benefits.plot_figure_1(figure_1, colors=COLORS)
+    assert fig.get_size_inches()[0] <= 9.0
+    axes = {ax.get_title()[:3]: ax for ax in fig.axes}
+    assert set(axes) == {"(a)", "(b)", "(c)"}
+    assert axes["(b)"].get_ylim() == axes["(c)"].get_ylim()
+    assert axes["(b)"].get_legend() is None and axes["(c)"].get_legend() is None
+    legend = fig.legends[0]
+    assert [text.get_text() for text in legend.get_texts()] == [
+        "15th percentile",
+        "50th percentile",
+        "85th percentile",
+    ]
+    plt.close(fig)
 
 
 def test_sweep_explorer_shows_the_chosen_value_and_counts_divergence():
@@ -32,18 +133,22 @@ def test_sweep_explorer_shows_the_chosen_value_and_counts_divergence():
     view = benefits.sweep_explorer(sweeps, name="learning rate", start=1.0)
     assert view.values == {"value": 1.0}
     assert view.static_png.startswith(b"\x89PNG")
-    left, right = view.draw(value=1.0).axes
+    figure = view.draw(value=1.0)
+    assert figure.get_size_inches()[0] <= 9.0
+    left, right = figure.axes
     assert "learning rate = 1" in right.get_title()
-    labels = [
-        line.get_label() for line in right.get_lines() if not line.get_label().startswith("_")
-    ]
-    assert labels == ["without BN, 1 diverged", "with BN"]
+    labels = [text.get_text() for text in right.get_legend().get_texts()]
+    assert labels == ["without BN, 1 diverged", "with BN", "seed 0", "seed 1"]
+    assert not right.texts  # no per-line annotations to collide with the legend
+    seed_styles = {line.get_linestyle() for line in right.get_lines() if len(line.get_xdata())}
+    assert len(seed_styles) == 2  # the seeds are told apart by line style, not only by color
     vertical = [line for line in left.get_lines() if line.get_linestyle() == "--"]
     assert vertical and vertical[0].get_xdata()[0] == 1.0
     view.controls["value"].value = 0.01  # moving the slider redraws without error
     assert "diverged" not in " ".join(
-        line.get_label() for line in view.draw(value=0.01).axes[1].get_lines()
+        text.get_text() for text in view.draw(value=0.01).axes[1].get_legend().get_texts()
     )
+    plt.close("all")
 
 
 def test_sweep_explorer_starts_in_the_middle_and_rejects_mismatched_sweeps():

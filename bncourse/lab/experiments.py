@@ -2,7 +2,7 @@
 
 Everything here trains through ``bncourse.lab.training.Trainer`` (one traced training step per
 architecture, fresh weights per seed) and returns plain NumPy arrays, so a lesson can
-print a number, assert an outcome and plot it without touching Keras. The plotting
+print a number, state a claim about it and plot it without touching Keras. The plotting
 helpers draw the figures those lessons share. TensorFlow and matplotlib are imported
 only inside the functions that need them.
 """

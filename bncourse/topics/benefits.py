@@ -1,22 +1,150 @@
-"""Lesson 08 (what BN buys you): an explorer that browses a sweep value by value.
+"""Lesson 08 (what BN buys you): the lesson's tables, figures and its sweep explorer.
 
-The sweep is computed once in the lesson; moving the slider only redraws it.
+The experiments themselves run through ``bncourse.lab.experiments`` (``compare``,
+``sweep``); this module turns their runs into what the lesson shows: per-seed numbers for
+its claims, printed tables, the train/validation-gap figure, the reduced Figure 1 of
+Ioffe & Szegedy (2015), and an explorer that browses a sweep value by value (the sweep is
+computed once in the lesson; moving the slider only redraws it).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
-from bncourse.lab.experiments import Sweep
+from bncourse.lab.experiments import Sweep, probe_drift
+from bncourse.lab.training import Run
 
-__all__ = ["sweep_explorer"]
+__all__ = [
+    "difference_and_spread",
+    "drift_after",
+    "final_accuracy",
+    "sweep_table",
+    "plot_gaps",
+    "plot_figure_1",
+    "sweep_explorer",
+]
+
+_SEED_STYLES = ("-", "--", ":", "-.")
 
 
 def _format(value: float) -> str:
     return f"{value:g}"
+
+
+def difference_and_spread(
+    a: Sequence[float] | np.ndarray, b: Sequence[float] | np.ndarray
+) -> tuple[float, float]:
+    """Compare one measurement of two networks over seeds: (mean of ``a`` minus mean of
+    ``b``, the larger of the two seed-to-seed ranges). A difference smaller than the spread
+    is one that these seeds cannot tell from seed noise. NaN entries (a run that never got
+    there) make both NaN, so a comparison with them is False."""
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    if a.size < 2 or b.size < 2:
+        raise ValueError("a spread between seeds needs at least two seeds on each side")
+    return float(a.mean() - b.mean()), float(max(np.ptp(a), np.ptp(b)))
+
+
+def drift_after(runs: Sequence[Run], *, after: int) -> np.ndarray:
+    """(seeds, 2): for each run, how far the probed input's median and its 15th-to-85th
+    percentile width move once the first ``after`` steps are over (``probe_drift``)."""
+    return np.array([probe_drift(run, after=after) for run in runs], dtype=np.float64)
+
+
+def final_accuracy(result: Sweep) -> np.ndarray:
+    """(values, seeds) final validation accuracy of a sweep, a diverged run counting as
+    0.1 (chance on ten classes), as ``plot_sweep`` draws it: a failure, not a gap."""
+    return np.where(result.diverged(), 0.1, result.final())
+
+
+def sweep_table(sweeps: Mapping[str, Sweep], *, digits: int = 3) -> str:
+    """A text table: one row per variant, one column per swept value, holding the mean
+    final validation accuracy over seeds and, in brackets, the lowest seed. A value where
+    some run diverged reads ``diverged`` (with how many of the seeds)."""
+    first = next(iter(sweeps.values()))
+    width = max(9, digits + 12)
+    header = f"{first.setting:>14}" + "".join(f"{_format(v):>{width}}" for v in first.values)
+    rows = [header]
+    for label, result in sweeps.items():
+        if result.values != first.values:
+            raise ValueError("every variant must sweep the same values")
+        accuracy, diverged = final_accuracy(result), result.diverged()
+        cells = []
+        for row, failed in zip(accuracy, diverged, strict=True):
+            if failed.any():
+                cells.append(f"diverged {int(failed.sum())}/{len(failed)}")
+            else:
+                cells.append(f"{row.mean():.{digits}f} ({row.min():.{digits}f})")
+        rows.append(f"{label:>14}" + "".join(f"{cell:>{width}}" for cell in cells))
+    rows.append(f"{'':>14}  mean over {len(first.seeds)} seeds (lowest seed in brackets)")
+    return "\n".join(rows)
+
+
+def plot_gaps(ax: Any, gaps: Mapping[str, np.ndarray], *, colors: Mapping[str, str]) -> None:
+    """One column per network: each seed's train-minus-validation accuracy gap as a
+    marker, the mean as a bar."""
+    markers = ("o", "s", "^", "D")
+    for index, (label, gap) in enumerate(gaps.items()):
+        gap = np.asarray(gap, dtype=np.float64)
+        ax.plot(
+            np.full(len(gap), index),
+            gap,
+            markers[index % len(markers)],
+            color=colors[label],
+            label=f"{label}: each seed",
+        )
+        ax.plot([index - 0.2, index + 0.2], [gap.mean()] * 2, color=colors[label], linewidth=3)
+    ax.set_xticks(range(len(gaps)), list(gaps))
+    ax.set_xlim(-0.6, len(gaps) - 0.4)
+
+
+def plot_figure_1(
+    figure_1: Mapping[str, Sequence[Run]], *, colors: Mapping[str, str], width: float = 9.0
+) -> Any:
+    """The reduced Figure 1: (a) test accuracy over training, mean and range over seeds, on
+    top; below it, (b) without and (c) with BN, the 15th, 50th and 85th percentiles of the
+    probed sigmoid's input over training, for the first seed, on a shared vertical axis."""
+    import matplotlib.pyplot as plt
+    from matplotlib.lines import Line2D
+
+    from bncourse import plotting
+    from bncourse.lab.experiments import plot_curves, plot_percentiles
+
+    plotting.use_style()
+    fig = plt.figure(figsize=(width, width * 0.75), layout="constrained")
+    axes = fig.subplot_mosaic([["a", "a"], ["b", "c"]])
+    plot_curves(axes["a"], figure_1, colors=colors)
+    plotting.finish(
+        axes["a"],
+        title="(a) test accuracy (band: lowest to highest seed)",
+        xlabel="training steps",
+        ylabel="test accuracy",
+    )
+    labels = list(figure_1)
+    for key, label in zip(("b", "c"), labels, strict=False):
+        plot_percentiles(axes[key], figure_1[label][0], color=colors[label])
+        plotting.finish(
+            axes[key],
+            title=f"({key}) {label}, seed {figure_1[label][0].settings.get('seed', 0)}",
+            xlabel="training steps",
+            ylabel="sigmoid input (unit 0, layer 3)",
+            legend=False,
+        )
+    low = min(axes[key].get_ylim()[0] for key in ("b", "c"))
+    high = max(axes[key].get_ylim()[1] for key in ("b", "c"))
+    for key in ("b", "c"):
+        axes[key].set_ylim(low, high)
+    # one legend for the percentiles' line styles, below (b) and (c), clear of every line
+    handles = [
+        Line2D(
+            [], [], linestyle=style, color=plotting.COLORS["neutral"], label=f"{name} percentile"
+        )
+        for name, style in (("15th", "--"), ("50th", "-"), ("85th", ":"))
+    ]
+    fig.legend(handles=handles, loc="outside lower center", ncol=3)
+    return fig
 
 
 def sweep_explorer(
@@ -29,7 +157,8 @@ def sweep_explorer(
     """A slider over the swept values of ``sweeps`` (one Sweep per variant, same values).
 
     Left: final validation accuracy against the swept value, with the chosen value marked.
-    Right: every seed's validation accuracy over training at the chosen value.
+    Right: every seed's validation accuracy over training at the chosen value (one line
+    style per seed, one color per variant).
     """
     import ipywidgets as widgets
 
@@ -40,36 +169,38 @@ def sweep_explorer(
     values = next(iter(sweeps.values())).values
     if any(sweep.values != values for sweep in sweeps.values()):
         raise ValueError("every variant must sweep the same values")
+    seeds = next(iter(sweeps.values())).seeds
 
     def draw(value: float) -> Any:
-        fig, axes = plotting.subplots(1, 2, width=10.5)
+        fig, axes = plotting.subplots(1, 2, width=9.0)
         left, right = axes[0]
         plot_sweep(left, sweeps, colors=colors, log_x=True)
         left.axvline(value, color=plotting.COLORS["neutral"], linestyle="--", linewidth=1)
         plotting.finish(
-            left,
-            title=f"final validation accuracy against {name}",
-            xlabel=name,
-            ylabel="validation accuracy",
+            left, title=f"final accuracy vs. {name}", xlabel=name, ylabel="validation accuracy"
         )
         for index, (label, sweep) in enumerate(sweeps.items()):
             color = color_for(index, label, colors)
             curves = sweep.curves(value)
             steps = sweep.steps()
-            for seed, row in zip(sweep.seeds, curves, strict=True):
+            for number, row in enumerate(curves):
                 shown = np.where(np.isfinite(row), row, np.nan)
-                right.plot(steps, shown, color=color, alpha=0.85, marker=".")
-                right.annotate(f"seed {seed}", (steps[-1], shown[-1]), fontsize=7, color=color)
+                style = _SEED_STYLES[number % len(_SEED_STYLES)]
+                right.plot(steps, shown, style, color=color, alpha=0.85, marker=".")
             failed = int(sweep.diverged()[sweep.values.index(value)].sum())
             note = f", {failed} diverged" if failed else ""
             right.plot([], [], color=color, label=f"{label}{note}")
+        for number, seed in enumerate(seeds[: len(_SEED_STYLES)]):
+            style = _SEED_STYLES[number % len(_SEED_STYLES)]
+            right.plot([], [], style, color=plotting.COLORS["neutral"], label=f"seed {seed}")
         right.set_ylim(0.0, 1.0)
         plotting.finish(
             right,
-            title=f"{name} = {_format(value)}: each seed over training",
+            title=f"{name} = {_format(value)}, each seed",
             xlabel="optimizer steps",
             ylabel="validation accuracy",
         )
+        right.legend(loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=max(2, len(seeds)))
         return fig
 
     options = [(_format(v), v) for v in values]
