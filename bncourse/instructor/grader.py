@@ -27,6 +27,7 @@ __all__ = [
     "lesson_of",
     "parse_notebook",
     "read_submission",
+    "saved_outputs",
     "saved_payloads",
 ]
 
@@ -123,24 +124,29 @@ def lesson_of(notebook: dict[str, Any]) -> str | None:
     return lessons.pop() if len(lessons) == 1 else None
 
 
-def saved_payloads(notebook: dict[str, Any]) -> list[dict[str, Any]]:
-    """The course's JSON outputs (checks, hints, quizzes, claims) saved in the notebook.
+def saved_outputs(notebook: dict[str, Any], mimetype: str) -> list[dict[str, Any]]:
+    """Every saved output's ``mimetype`` data that is a JSON object, in notebook order.
 
     Read as data from the submitted file, never by running it: they say what the learner
-    saw when they last ran each cell (which hints they asked for, for instance).
+    saw when they last ran each cell (which hints they asked for, which answers they kept).
     """
-    from bncourse.claims import RESULT_MIMETYPE
-
-    payloads = []
+    found = []
     for cell in notebook.get("cells", []):
         if not isinstance(cell, dict) or cell.get("cell_type") != "code":
             continue
         for output in cell.get("outputs", []) or []:
             data = output.get("data") if isinstance(output, dict) else None
-            payload = data.get(RESULT_MIMETYPE) if isinstance(data, dict) else None
+            payload = data.get(mimetype) if isinstance(data, dict) else None
             if isinstance(payload, dict):
-                payloads.append(payload)
-    return payloads
+                found.append(payload)
+    return found
+
+
+def saved_payloads(notebook: dict[str, Any]) -> list[dict[str, Any]]:
+    """The course's JSON outputs (checks, hints, quizzes, claims) saved in the notebook."""
+    from bncourse.claims import RESULT_MIMETYPE
+
+    return saved_outputs(notebook, RESULT_MIMETYPE)
 
 
 def hints_seen(notebook: dict[str, Any]) -> dict[str, int]:
@@ -158,20 +164,12 @@ def kept_quiz_answers(notebook: dict[str, Any], lesson: str) -> dict[str, Any] |
     """The quiz answers the learner submitted and saved (the last record for ``lesson``)."""
     from bncourse.quiz.widget import ANSWERS_MIMETYPE
 
-    kept = None
-    for cell in notebook.get("cells", []):
-        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
-            continue
-        for output in cell.get("outputs", []) or []:
-            data = output.get("data") if isinstance(output, dict) else None
-            record = data.get(ANSWERS_MIMETYPE) if isinstance(data, dict) else None
-            if (
-                isinstance(record, dict)
-                and record.get("stem") == lesson
-                and isinstance(record.get("answers"), dict)
-            ):
-                kept = record
-    return kept
+    records = [
+        record
+        for record in saved_outputs(notebook, ANSWERS_MIMETYPE)
+        if record.get("stem") == lesson and isinstance(record.get("answers"), dict)
+    ]
+    return records[-1] if records else None
 
 
 def _exercises_of(lesson: str) -> list[str]:

@@ -154,6 +154,19 @@ def _mark_selected(change: Any) -> None:
     button.description = f"✓ {label}" if change["new"] else label
 
 
+def _make_exclusive(buttons: list[Any]) -> None:
+    """Choosing one of ``buttons`` releases the others."""
+
+    def release_others(change: Any) -> None:
+        if change["new"]:
+            for button in buttons:
+                if button is not change["owner"]:
+                    button.value = False
+
+    for button in buttons:
+        button.observe(release_others, names="value")
+
+
 class _ChoiceControl:
     """One toggle button per choice, its text beside it; exclusive for single choice."""
 
@@ -174,8 +187,7 @@ class _ChoiceControl:
         self.widget = widgets.VBox(rows)
         self.set(initial)
         if question.kind == "single":
-            for button in self.buttons.values():
-                button.observe(self._exclusive, names="value")
+            _make_exclusive(list(self.buttons.values()))
 
     def set(self, initial: Any) -> None:
         """Select the choices ``initial`` names (a choice id or a list of ids)."""
@@ -188,12 +200,6 @@ class _ChoiceControl:
             return
         for choice_id, button in self.buttons.items():
             button.value = choice_id in chosen
-
-    def _exclusive(self, change: Any) -> None:
-        if change["new"]:
-            for button in self.buttons.values():
-                if button is not change["owner"]:
-                    button.value = False
 
     def read(self) -> Any:
         chosen = [choice_id for choice_id, button in self.buttons.items() if button.value]
@@ -216,8 +222,7 @@ class _TrueFalseControl:
         }
         for button in self.buttons.values():
             button.observe(_mark_selected, names="value")
-        for button in self.buttons.values():
-            button.observe(self._exclusive, names="value")
+        _make_exclusive(list(self.buttons.values()))
         self.set(initial)
         self.widget = widgets.HBox(list(self.buttons.values()))
 
@@ -225,12 +230,6 @@ class _TrueFalseControl:
         """Select True or False (anything else selects neither)."""
         for option, button in self.buttons.items():
             button.value = isinstance(value, bool) and option is value
-
-    def _exclusive(self, change: Any) -> None:
-        if change["new"]:
-            for button in self.buttons.values():
-                if button is not change["owner"]:
-                    button.value = False
 
     def read(self) -> Any:
         chosen = [value for value, button in self.buttons.items() if button.value]

@@ -18,8 +18,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bncourse.claims import RESULT_MIMETYPE
-
 __all__ = ["LessonProgress", "Progress", "lesson_progress", "progress", "main"]
 
 _STEM = re.compile(r"^\d\d_[a-z0-9_]+$")
@@ -53,14 +51,6 @@ class LessonProgress:
         return f"{self.quiz_score:g}/{self.quiz_max:g}"
 
 
-def _outputs(notebook: dict[str, Any]) -> list[dict[str, Any]]:
-    found = []
-    for cell in notebook.get("cells", []):
-        if isinstance(cell, dict) and cell.get("cell_type") == "code":
-            found.extend(o for o in cell.get("outputs", []) or [] if isinstance(o, dict))
-    return found
-
-
 def _title_and_minutes(notebook: dict[str, Any]) -> tuple[str, int | None]:
     for cell in notebook.get("cells", []):
         if cell.get("cell_type") != "markdown":
@@ -76,8 +66,8 @@ def _title_and_minutes(notebook: dict[str, Any]) -> tuple[str, int | None]:
 def lesson_progress(path: Path | str) -> LessonProgress:
     """Read one saved lesson notebook."""
     from bncourse.grading import EXERCISES
+    from bncourse.instructor.grader import hints_seen, kept_quiz_answers, saved_payloads
     from bncourse.quiz import grade, stems
-    from bncourse.quiz.widget import ANSWERS_MIMETYPE
 
     path = Path(path)
     stem = path.stem
@@ -86,22 +76,17 @@ def lesson_progress(path: Path | str) -> LessonProgress:
     exercises = [name for name, exercise in EXERCISES.items() if exercise.lesson == stem]
     result = LessonProgress(stem, title, minutes, exercises)
     last_status: dict[str, str] = {}
-    kept_answers = None
     quiz_payload = None
-    for output in _outputs(notebook):
-        data = output.get("data") or {}
-        payload = data.get(RESULT_MIMETYPE)
-        if isinstance(payload, dict):
-            kind, name = payload.get("kind"), payload.get("name")
-            if kind == "check" and name in exercises:
-                last_status[name] = str(payload.get("status"))
-            elif kind == "hint" and name in exercises and isinstance(payload.get("level"), int):
-                result.hints[name] = max(result.hints.get(name, 0), payload["level"])
-            elif kind == "quiz":
-                quiz_payload = payload
-        record = data.get(ANSWERS_MIMETYPE)
-        if isinstance(record, dict) and isinstance(record.get("answers"), dict):
-            kept_answers = record["answers"]
+    for payload in saved_payloads(notebook):
+        if payload.get("kind") == "check" and payload.get("name") in exercises:
+            last_status[payload["name"]] = str(payload.get("status"))
+        elif payload.get("kind") == "quiz":
+            quiz_payload = payload
+    result.hints = {
+        name: level for name, level in hints_seen(notebook).items() if name in exercises
+    }
+    record = kept_quiz_answers(notebook, stem)
+    kept_answers = record["answers"] if record is not None else None
     result.attempted = [
         e
         for e in exercises
