@@ -813,3 +813,68 @@ WRONG = {
         ("batchnorm_inference", inference_batch_mean_moving_var),
     ],
 }
+
+
+# ---------------------------------------------------------------------------
+# Lesson 03's own misconceptions (catalogue section "Lesson 03"); more learner-style
+# variants are in tests/submissions/four_steps.py and tests/test_grading_four_steps.py.
+# ---------------------------------------------------------------------------
+
+
+def mean_reshape_features_first(x):
+    return x.reshape(x.shape[-1], -1).mean(axis=1)
+
+
+def variance_reshape_features_first(x):
+    rows = x.reshape(x.shape[-1], -1)
+    return ((rows - rows.mean(axis=1, keepdims=True)) ** 2).mean(axis=1)
+
+
+def mean_sum_over_batch_size(x):
+    return x.sum(axis=tuple(range(x.ndim - 1))) / x.shape[0]
+
+
+def forward_sums_over_batch_size(x, gamma, beta, eps=1e-3):
+    axes = tuple(range(x.ndim - 1))
+    mu = x.sum(axis=axes) / len(x)
+    var = ((x - mu) ** 2).sum(axis=axes) / len(x)
+    return gamma * (x - mu) / np.sqrt(var + eps) + beta
+
+
+def scale_shift_shift_then_scale(x_hat, gamma, beta):
+    return gamma * (x_hat + beta)
+
+
+def forward_shift_then_scale(x, gamma, beta, eps=1e-3):
+    axes = tuple(range(x.ndim - 1))
+    x_hat = (x - x.mean(axis=axes)) / np.sqrt(x.var(axis=axes) + eps)
+    return (x_hat + beta) * gamma
+
+
+def identity_normalizes_again(x, eps=1e-3):
+    axes = tuple(range(x.ndim - 1))
+    return 1 / np.sqrt(x.var(axis=axes) + eps), -x.mean(axis=axes)
+
+
+def identity_initial_values(x, eps=1e-3):
+    return np.ones(x.shape[-1], np.float32), np.zeros(x.shape[-1], np.float32)
+
+
+WRONG |= {
+    "reshape-mixes-features": [
+        ("batch_mean", mean_reshape_features_first),
+        ("batch_variance", variance_reshape_features_first),
+    ],
+    "divides-by-batch-size": [
+        ("batch_mean", mean_sum_over_batch_size),
+        ("batchnorm_forward", forward_sums_over_batch_size),
+    ],
+    "shift-before-scale": [
+        ("scale_shift", scale_shift_shift_then_scale),
+        ("batchnorm_forward", forward_shift_then_scale),
+    ],
+    "identity-not-inverse": [
+        ("identity_params", identity_normalizes_again),
+        ("identity_params", identity_initial_values),
+    ],
+}

@@ -122,6 +122,17 @@ def fixed_eps_loops(x, eps=1e-3):
     return np.array([np.sqrt(flat[:, c].var() + 0.001) for c in range(flat.shape[1])]), flat.mean(0)
 
 
+def inverted(x, eps=1e-3):
+    axes = _axes(x)
+    return 1.0 / np.sqrt(x.var(axis=axes) + eps), -x.mean(axis=axes)
+
+
+def beta_divided(x, eps=1e-3):
+    flat = x.reshape(-1, x.shape[-1])
+    gamma = np.sqrt(flat.var(0) + eps)
+    return gamma, flat.mean(0) / gamma  # cancels -mean / gamma, forgetting gamma multiplies it
+
+
 def pytorch_default(x, eps=1e-5):
     return np.sqrt(x.var(axis=_axes(x)) + eps), x.mean(axis=_axes(x))
 
@@ -140,6 +151,7 @@ WRONG = {
     "wrong-axis": [axis0_only, per_sample],
     "ignores-eps-argument": [fixed_eps, fixed_eps_loops],
     "wrong-eps-default": [pytorch_default, pytorch_default_flatten],
+    "identity-not-inverse": [inverted, beta_divided],
 }
 
 # Words only the exercise's own explanations use, per diagnosis it rewrites.
@@ -231,11 +243,11 @@ def test_two_mistakes_at_once_are_both_named():
 
 
 def test_an_unknown_mistake_gets_evidence_not_a_false_name():
-    def inverted(x, eps=1e-3):
+    def spread_as_range(x, eps=1e-3):
         axes = _axes(x)
-        return 1.0 / np.sqrt(x.var(axis=axes) + eps), -x.mean(axis=axes)
+        return x.max(axis=axes) - x.min(axis=axes) + eps, x.mean(axis=axes)
 
-    result = _check(inverted)
+    result = _check(spread_as_range)
     assert not result.passed and result.diagnosis is None
     assert "expected" in result.feedback and "got" in result.feedback
 

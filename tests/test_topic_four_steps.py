@@ -155,3 +155,20 @@ def test_the_lessons_figures_are_labeled_and_at_most_nine_inches_wide():
     plt.close("all")
     with pytest.raises(ValueError, match="panels"):
         fs.plot_mean_maps(panels={})
+
+
+def test_lesson_03_stubs_and_the_cells_before_them_hold_no_formula():
+    import json
+    from pathlib import Path
+
+    lesson = Path(__file__).resolve().parents[1] / "lessons" / "03_the_four_steps.ipynb"
+    cells = ["".join(c["source"]) for c in json.loads(lesson.read_text())["cells"]]
+    forbidden = ("sqrt(var + eps)", "gamma * x_hat + beta", "tuple(range(", r"\gamma\,\hat{x}")
+    stubs = [i for i, text in enumerate(cells) if "raise NotImplementedError" in text]
+    assert len(stubs) == 6
+    # before the first exercise nothing shows the code; before each, the cell just above
+    for i in stubs:
+        for text in cells[: i + 1] if i == stubs[0] else (cells[i - 1], cells[i]):
+            assert not any(f in text for f in forbidden), text
+            assert "(x - mean) / " not in text and "\\frac{x - \\mu}" not in text, text
+    assert any('hint("batch_mean")' in text for text in cells[: stubs[0]])

@@ -69,3 +69,30 @@ def test_inputs_are_not_modified():
 def test_bad_shapes_are_named(images, kernels, message):
     with pytest.raises(ValueError, match=message):
         conv2d(images, kernels)
+
+
+def test_feature_table_puts_one_channel_per_column_and_counts_m():
+    from bncourse.topics.four_steps import feature_table
+
+    text = feature_table((2, 2, 2, 3))
+    lines = text.splitlines()
+    assert "channel 0" in lines[2] and "channel 2" in lines[2]
+    assert lines[3].startswith("(0, 0, 0)")
+    assert lines[3].split("|")[1].split("  ") == [
+        " x[0, 0, 0, 0]",
+        "x[0, 0, 0, 1]",
+        "x[0, 0, 0, 2]",
+    ]
+    assert "m = 2 x 2 x 2 = 8 values" in text
+    short = feature_table((4, 3, 3, 2), rows=4)
+    assert "... (32 more rows)" in short and "m = 4 x 3 x 3 = 36 values" in short
+    dense = feature_table((5, 3))
+    assert "a row per sample, a column per feature" in dense and "m = 5 values" in dense
+
+
+@pytest.mark.parametrize("shape, rows", [((3,), 8), ((2, 0, 3), 8), ((2, 3), 0), ((2, 3), True)])
+def test_feature_table_rejects_bad_arguments(shape, rows):
+    from bncourse.topics.four_steps import feature_table
+
+    with pytest.raises(ValueError):
+        feature_table(shape, rows=rows)

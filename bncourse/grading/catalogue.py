@@ -286,6 +286,46 @@ _ENTRIES = [
     # that lessons written in parallel do not edit the same lines).
     # --- Lesson 02 (why normalize activations) ---
     # --- Lesson 03 (the four steps) ---
+    Diagnosis(
+        "reshape-mixes-features",
+        "x.reshape(C, -1) mixes the features",
+        "reshape keeps the order the values have in memory, where the last axis (the "
+        "features) changes fastest. Cutting that sequence into C rows therefore puts "
+        "consecutive values into each row, a few of every feature, and each statistic you "
+        "computed from a row averages several features together.",
+        "Print x.reshape(C, -1)[0] for a small x next to the values of feature 0: which "
+        "feature does each number belong to? A table whose columns are the features keeps "
+        "them apart.",
+    ),
+    Diagnosis(
+        "divides-by-batch-size",
+        "the sum is divided by the batch size, not by m",
+        "For a (batch, features) array the two are the same number, so the mistake hides "
+        "there. For feature maps, each channel's statistic sums m = batch x height x width "
+        "values, and dividing by the batch size alone makes it height x width times too "
+        "large.",
+        "Count how many numbers the sum for one channel adds up; divide by that count.",
+    ),
+    Diagnosis(
+        "shift-before-scale",
+        "beta is added before gamma multiplies",
+        "Your function shifts x_hat by beta and then scales the sum by gamma, so the output "
+        "is centered on gamma * beta instead of beta: the center of a feature then moves "
+        "whenever its scale does. In step 4 the scale acts on x_hat alone and the shift "
+        "comes last, so gamma sets the spread and beta, on its own, the center.",
+        "With gamma = 2 and beta = 1, what should the mean of y be when x_hat has mean 0? "
+        "What does your function give?",
+    ),
+    Diagnosis(
+        "identity-not-inverse",
+        "gamma and beta do not undo steps 1 to 3",
+        "Substitute your gamma and beta into y = gamma * (x - mean) / sqrt(var + eps) + beta "
+        "and simplify: for the identity, y must come out as x for every x. Yours leaves x "
+        "scaled, or shifted, or both: gamma has to cancel the division of step 3, and beta "
+        "has to give back what step 1 took away, after gamma has acted.",
+        "Expand gamma * (x - mean) / sqrt(var + eps) + beta into a multiple of x plus a "
+        "constant. Which gamma makes the multiple 1, and which beta makes the constant 0?",
+    ),
     # --- Lesson 04 (training vs. inference, the BatchNorm layer) ---
     # --- Lesson 05 (backprop through BN) ---
     # --- Lesson 06 (BN in Keras) ---

@@ -13,6 +13,10 @@ What epsilon does to features of every size (``spread_before_and_after``,
 ``plot_epsilon_floor``): with epsilon, BN multiplies a feature's deviations by the gain
 ``1 / sqrt(var + eps)``, which never exceeds ``1 / sqrt(eps)``.
 
+Which values one statistic averages (``feature_table``): a feature-map batch drawn as a
+table, one row per (image, row, column) and one column per channel, so that "one
+statistic per channel" reads as "one statistic per column".
+
 Convolution feature maps in NumPy (``conv2d``, ``edge_kernels``), for the lesson's
 per-channel statistics without Keras, and ``plot_mean_maps`` to compare per-channel with
 per-position normalization. Keras's layout throughout: images ``(batch, height,
@@ -41,6 +45,7 @@ __all__ = [
     "normalize_batches",
     "draw_four_steps",
     "four_steps_explorer",
+    "feature_table",
     "conv2d",
     "edge_kernels",
     "spread_before_and_after",
@@ -246,6 +251,46 @@ def four_steps_explorer() -> Any:
             f"{POPULATION_STD**2:g}. Try batch size 2, epsilon above 0.01, and gamma, beta."
         ),
     )
+
+
+def feature_table(shape: Sequence[int] = (2, 2, 2, 3), *, rows: int = 8) -> str:
+    """A picture, as text, of which entries of an array of ``shape`` form each feature.
+
+    The features are the last axis. Each row of the table is one position of the other
+    axes (a sample, or an image's pixel), each column one feature, each cell the entry's
+    index, such as ``x[1, 0, 1, 2]``. Shows at most ``rows`` rows, then says how many
+    values each feature's statistics average (m).
+    """
+    dims = tuple(int(n) for n in shape)
+    if len(dims) < 2 or any(n < 1 for n in dims):
+        raise ValueError(f"shape must have two or more axes of size >= 1; got {shape!r}")
+    if isinstance(rows, bool) or not isinstance(rows, int) or rows < 1:
+        raise ValueError(f"rows must be an int >= 1; got {rows!r}")
+    names = {2: ("sample",), 4: ("image", "row", "column")}.get(
+        len(dims), tuple(f"axis {a}" for a in range(len(dims) - 1))
+    )
+    kind = "channel" if len(dims) == 4 else "feature"
+    positions = list(np.ndindex(*dims[:-1]))
+    cells = [[f"x[{', '.join(map(str, (*p, c)))}]" for c in range(dims[-1])] for p in positions]
+    left = [f"({', '.join(map(str, p))})" if len(p) > 1 else str(p[0]) for p in positions]
+    head = f"({', '.join(names)})" if len(names) > 1 else names[0]
+    width_left = max(len(head), *(len(text) for text in left))
+    width = max(len(f"{kind} {dims[-1] - 1}"), *(len(c) for row in cells for c in row))
+    lines = [
+        f"x of shape {dims} as a table: a row per {head}, a column per {kind}",
+        "",
+        f"{head:<{width_left}} | "
+        + "  ".join(f"{f'{kind} {c}':<{width}}" for c in range(dims[-1])),
+    ]
+    for text, row in list(zip(left, cells, strict=True))[:rows]:
+        lines.append(f"{text:<{width_left}} | " + "  ".join(f"{c:<{width}}" for c in row))
+    if len(positions) > rows:
+        lines.append(f"... ({len(positions) - rows} more rows)")
+    m = f"{' x '.join(str(n) for n in dims[:-1])} = {len(positions)}"
+    if len(dims) <= 2:
+        m = str(len(positions))
+    lines += ["", f"Each {kind}'s mean and variance average one whole column: m = {m} values."]
+    return "\n".join(line.rstrip() for line in lines)
 
 
 def edge_kernels() -> np.ndarray:
