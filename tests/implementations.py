@@ -813,3 +813,13 @@ WRONG = {
         ("batchnorm_inference", inference_batch_mean_moving_var),
     ],
 }
+
+# ---------------------------------------------------------------------------
+# Lesson 05's node-by-node exercises and numerical gradient: wrong implementations for its
+# catalogue section, defined with their own tests in tests/test_grading_backprop.py.
+# ---------------------------------------------------------------------------
+
+from .test_grading_backprop import WRONG as BACKPROP_WRONG  # noqa: E402
+
+for _diagnosis, _cases in BACKPROP_WRONG.items():
+    WRONG.setdefault(_diagnosis, []).extend(_cases)

@@ -878,7 +878,6 @@ EXERCISES = [
         ("dx", "dgamma", "dbeta"),
         _backward_cases,
         BACKWARD,
-        wording={"wrong-axis": _NODE_WORDING["wrong-axis"]},
         hints=(
             "Which values do your node functions need, which of them can you recompute from x, "
             "and in which order must the nodes run?",
@@ -899,7 +898,6 @@ EXERCISES = [
         _backward_cases,
         BACKWARD,
         max_score=0.0,  # optional: checked, worth no points
-        wording={"wrong-axis": _NODE_WORDING["wrong-axis"]},
         hints=(
             "Start from your bn_dx and write x_i - mu as s * x_hat_i, with s = sqrt(var + eps). "
             "What do the variance path and the mean path become once you substitute your dvar "
