@@ -325,9 +325,8 @@ _ENTRIES = [
         "dmu misses the path through var",
         "var = (1/m) * sum((x_i - mu)**2) is computed from mu, so mu reaches the loss twice: "
         "directly through every x_hat_i, and through var. Your dmu has only the first "
-        "route. The second one vanishes when mu is exactly the mean of x, which is why a node "
-        "must still include it: it is handed a mu, and the check also passes one that is not "
-        "x's mean.",
+        "route. The second one vanishes when mu is exactly the mean of x, but a node must "
+        "hold for any mu it is handed, and the check also passes one that is not x's mean.",
         "In the graph, follow the arrow from mu to var and multiply dvar by its local derivative.",
     ),
     Diagnosis(
@@ -412,9 +411,8 @@ _ENTRIES = [
         "numgrad-float32",
         "the perturbation is done in float32",
         "float32 keeps about 7 significant digits: near 5 its values are about 5e-7 apart, so "
-        "x + 1e-5 lands on the nearest float32, several percent away from the intended step, "
-        "and the difference of two nearly equal losses keeps few correct digits. A gradient "
-        "check needs float64 throughout.",
+        "a step of 1e-5 spans only about 20 of those gaps, and the difference of two nearly "
+        "equal losses keeps few correct digits. A gradient check needs float64 throughout.",
         "What dtype is the array you perturb? x may arrive as float32.",
     ),
     Diagnosis(
