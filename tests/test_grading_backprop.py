@@ -451,6 +451,55 @@ def numgrad_all_at_once_elementwise(f, x, dout, h=1e-5):
     return np.resize(dout, x64.shape) * change / (2 * h)
 
 
+def numgrad_no_restore(f, x, dout, h=1e-5):
+    xp = np.array(x, dtype=np.float64)
+    grad = np.zeros_like(xp)
+    for i in np.ndindex(xp.shape):
+        old = xp[i]
+        xp[i] = old + h
+        up = np.sum(dout * f(xp))
+        xp[i] = old - h
+        grad[i] = (up - np.sum(dout * f(xp))) / (2 * h)
+    return grad
+
+
+def numgrad_restores_only_up(f, x, dout, h=1e-5):
+    flat = np.array(x, dtype=np.float64).reshape(-1)
+    grad = np.zeros(flat.size)
+    for i in range(flat.size):
+        flat[i] += h
+        up = np.sum(dout * f(flat.reshape(np.shape(x))))
+        flat[i] -= 2 * h
+        down = np.sum(dout * f(flat.reshape(np.shape(x))))
+        grad[i] = (up - down) / (2 * h)
+    return grad.reshape(np.shape(x))
+
+
+def dx_variance_path_without_m(dx_hat, dvar, dmu, x, mu, var, eps=1e-3):
+    return dx_hat / np.sqrt(var + eps) + 2 * dvar * (x - mu) + dmu / _m(x)
+
+
+def dmu_sum_of_x(dx_hat, dvar, x, mu, var, eps=1e-3):
+    axes = _axes(x)
+    return -np.sum(dx_hat, axis=axes) / np.sqrt(var + eps) - 2 * dvar * np.sum(x, axis=axes) / _m(x)
+
+
+def backward_unbiased(dout, x, gamma, eps=1e-3):
+    axes, m = _axes(x), _m(x)
+    s = np.sqrt(x.var(axes, ddof=1) + eps)
+    x_hat = (x - x.mean(axes)) / s
+    dbeta, dgamma = dout.sum(axes), (dout * x_hat).sum(axes)
+    return gamma / (m * s) * (m * dout - dbeta - x_hat * dgamma), dgamma, dbeta
+
+
+def backward_eps_outside(dout, x, gamma, eps=1e-3):
+    axes, m = _axes(x), _m(x)
+    s = x.std(axes) + eps
+    x_hat = (x - x.mean(axes)) / s
+    dbeta, dgamma = dout.sum(axes), (dout * x_hat).sum(axes)
+    return gamma / (m * s) * (m * dout - dbeta - x_hat * dgamma), dgamma, dbeta
+
+
 WRONG = {
     "backward-forgets-gamma": [
         ("bn_dx_hat", dx_hat_no_gamma),
@@ -468,6 +517,7 @@ WRONG = {
     "uses-x-not-deviation": [
         ("bn_dvar", dvar_uses_x),
         ("bn_dx", dx_uses_x),
+        ("bn_dmu", dmu_sum_of_x),
     ],
     "backward-mean-for-sum": [
         ("bn_dvar", dvar_mean),
@@ -480,6 +530,7 @@ WRONG = {
     "missing-1-over-m": [
         ("bn_dx", dx_no_m),
         ("bn_dmu", dmu_no_m),
+        ("bn_dx", dx_variance_path_without_m),
     ],
     "dmu-forgets-variance-term": [
         ("bn_dmu", dmu_direct_only),
@@ -508,6 +559,10 @@ WRONG = {
     "numgrad-perturbs-in-place": [
         ("numerical_gradient", numgrad_aliases),
         ("numerical_gradient", numgrad_moves_callers_x),
+    ],
+    "numgrad-not-restored": [
+        ("numerical_gradient", numgrad_no_restore),
+        ("numerical_gradient", numgrad_restores_only_up),
     ],
     "numgrad-float32": [
         ("numerical_gradient", numgrad_keeps_dtype),
@@ -560,6 +615,11 @@ def test_wrong_nodes_are_named(diagnosis, exercise_id, fn):
     result = _check(exercise_id, fn)
     assert not result.passed
     assert result.diagnosis == diagnosis, str(result)
+
+
+def test_backward_names_the_forward_slips_it_repeats():
+    assert _check("batchnorm_backward", backward_unbiased).diagnosis == "unbiased-variance"
+    assert _check("batchnorm_backward", backward_eps_outside).diagnosis == "eps-outside-sqrt"
 
 
 def test_the_compact_formula_is_optional_and_worth_no_points():

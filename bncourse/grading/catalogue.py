@@ -408,6 +408,16 @@ _ENTRIES = [
         "name for x?",
     ),
     Diagnosis(
+        "numgrad-not-restored",
+        "an element is not put back after its two steps",
+        "Each partial derivative is taken with every other element of x at its original "
+        "value. Your loop leaves each element at x[i] + h or x[i] - h when it moves on, so "
+        "the next element's steps start from a shifted point, and the shifts pile up along "
+        "the loop. For a function that acts element by element nothing shows; for BN or a "
+        "matrix product every later element is off.",
+        "When the loop moves on from element i, what value does that element hold?",
+    ),
+    Diagnosis(
         "numgrad-float32",
         "the perturbation is done in float32",
         "float32 keeps about 7 significant digits: near 5 its values are about 5e-7 apart, so "

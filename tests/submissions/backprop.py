@@ -462,6 +462,31 @@ def numgrad_whole_array(f, x, dout, h=1e-5):
     return total * np.ones_like(x64)
 
 
+def numgrad_forgets_to_reset(f, x, dout, h=1e-5):
+    point = x.astype(np.float64)
+    slopes = np.zeros(point.shape)
+    for idx in np.ndindex(point.shape):
+        point[idx] += h
+        above = (dout * f(point)).sum()
+        point[idx] -= 2 * h
+        below = (dout * f(point)).sum()
+        slopes[idx] = (above - below) / (2 * h)
+    return slopes
+
+
+def dx_mean_path_not_averaged(dx_hat, dvar, dmu, x, mu, var, eps=1e-3):
+    n = _count(x)
+    return dx_hat / np.sqrt(var + eps) + dvar * 2.0 * (x - mu) / n + dmu
+
+
+def backward_sample_variance(dout, x, gamma, eps=1e-3):
+    fw = _Forward(x, eps)
+    std = np.sqrt(x.astype(np.float64).var(axis=fw.axes, ddof=1) + eps)
+    xh = (fw.x - fw.mu) / std
+    dg, db = (dout * xh).sum(fw.axes), dout.sum(fw.axes)
+    return gamma / (fw.m * std) * (fw.m * dout - db - xh * dg), dg, db
+
+
 WRONG = [
     ("bn_dx_hat", dx_hat_is_dout, "backward-forgets-gamma"),
     ("bn_dx_hat", dx_hat_true_divide, "dx-hat-divides-by-gamma"),
@@ -504,4 +529,7 @@ WRONG = [
     ("numerical_gradient", numgrad_copy_keeps_float32, "numgrad-float32"),
     ("numerical_gradient", numgrad_sum_of_outputs, "numgrad-ignores-dout"),
     ("numerical_gradient", numgrad_whole_array, "numgrad-all-at-once"),
+    ("numerical_gradient", numgrad_forgets_to_reset, "numgrad-not-restored"),
+    ("bn_dx", dx_mean_path_not_averaged, "missing-1-over-m"),
+    ("batchnorm_backward", backward_sample_variance, "unbiased-variance"),
 ]

@@ -33,6 +33,7 @@ import numpy as np
 from bncourse.grading.catalogue import Diagnosis
 from bncourse.grading.execution import Observation
 from bncourse.grading.families import (
+    DDOF_CHOICE,
     DENOMINATOR_CHOICE,
     Choice,
     Family,
@@ -304,7 +305,8 @@ def _dmu(args: dict, values: dict, cache: dict) -> tuple[np.ndarray, ...]:
         direct = values["direct_sign"] * _reduce(dx_hat, axes, values["reduce"]) / s
     kind, coefficient = values["variance_term"]
     m = _count(x, axes, values["m"]) if kind == "per-m" else 1.0
-    through_var = coefficient / m * dvar * _reduce(x - mu, axes, values["reduce"])
+    deviation = x - mu if values["deviation"] == "x-mu" else x
+    through_var = coefficient / m * dvar * _reduce(deviation, axes, values["reduce"])
     return (_per_feature(direct + through_var, axes),)
 
 
@@ -313,6 +315,7 @@ DMU = Family(
         _VARIANCE_TERM,
         _M,
         _DIRECT_SIGN,
+        _DEVIATION,
         DENOMINATOR_CHOICE,
         _REDUCE,
         _STATS,
@@ -337,6 +340,14 @@ _PATHS = Choice(  # the name and values the judge's "which path is missing" deta
     ),
 )
 _TWO = Choice("two", (Option(2.0), Option(1.0, "variance-derivative-factor")))
+_ONE_PATH_M = Choice(  # the 1/m left out of one path only
+    "one_path_m",
+    (
+        Option("both"),
+        Option("variance", "missing-1-over-m"),
+        Option("mean", "missing-1-over-m"),
+    ),
+)
 _SIGNS = Choice(
     "signs",  # (variance path, mean path)
     (
@@ -357,10 +368,12 @@ def _dx(args: dict, values: dict, cache: dict) -> tuple[np.ndarray, ...]:
     var_sign, mean_sign = values["signs"]
     with np.errstate(divide="ignore", invalid="ignore"):
         dx = dx_hat / denominator(var, values["eps"], values["denominator"])
+    m_var = 1.0 if values["one_path_m"] == "variance" else m
+    m_mean = 1.0 if values["one_path_m"] == "mean" else m
     if values["paths"] in ("all", "no-mean"):
-        dx = dx + var_sign * dvar * values["two"] * deviation / m
+        dx = dx + var_sign * dvar * values["two"] * deviation / m_var
     if values["paths"] in ("all", "no-var"):
-        dx = dx + mean_sign * dmu / m
+        dx = dx + mean_sign * dmu / m_mean
     return (dx,)
 
 
@@ -368,6 +381,7 @@ DX = Family(
     choices_for=lambda args: (
         _PATHS,
         _M,
+        _ONE_PATH_M,
         _TWO,
         _SIGNS,
         _DEVIATION,
@@ -401,9 +415,10 @@ def _backward_cases(rng: np.random.Generator) -> list[Case]:
 def _backward(args: dict, values: dict, cache: dict) -> tuple[np.ndarray, ...]:
     dout, x, gamma = f64(args["dout"]), f64(args["x"]), f64(args["gamma"])
     axes = values["axes"]
-    mean, var = moments(x, axes, 0, cache)
+    mean, var = moments(x, axes, values["ddof"], cache)
     m = _count(x, axes, values["m"])
-    inv_std = 1.0 / np.sqrt(var + values["eps"])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        inv_std = 1.0 / denominator(var, values["eps"], values["denominator"])
     x_hat = (x - mean) * inv_std
     dbeta = dout.sum(axis=axes, keepdims=True)
     dgamma_with = x_hat if values["dgamma"] == "x_hat" else x
@@ -436,6 +451,8 @@ BACKWARD = Family(
             ),
         ),
         _REDUCE,
+        DDOF_CHOICE,
+        DENOMINATOR_CHOICE,
         axes_choice(np.ndim(args["x"])),
         eps_choice(args),
     ),
@@ -605,6 +622,7 @@ class _Recorder:
         self.f, self.h = f, h
         self.start = np.array(x, dtype=np.float64, copy=True)
         self.calls = self.float32 = self.unmoved = self.one = self.many = self.reshaped = 0
+        self.partial = 0  # calls that moved several elements, but not all of them
         self.steps: set[float] = set()
 
     def __call__(self, v: Any) -> Any:
@@ -624,6 +642,7 @@ class _Recorder:
                     self.steps.add(round(float(delta), 2))
             else:
                 self.many += 1
+                self.partial += moved.size < self.start.size
         return self.f(v)
 
     def summary(self) -> dict[str, Any]:
@@ -633,6 +652,7 @@ class _Recorder:
             "unmoved": self.unmoved,
             "one": self.one,
             "many": self.many,
+            "partial": int(self.partial),
             "reshaped": self.reshaped,
             "steps": sorted(self.steps),
         }
@@ -678,7 +698,10 @@ def _split(observation: Observation) -> tuple[Observation, dict[str, Any] | None
 
 def _from_calls(summaries: list[dict[str, Any]]) -> str | None:
     """The mistake the recorded calls show, when the numbers alone did not name one."""
-    total = {key: sum(s[key] for s in summaries) for key in ("float32", "unmoved", "one", "many")}
+    keys = ("float32", "unmoved", "one", "many", "partial")
+    total = {key: sum(s.get(key, 0) for s in summaries) for key in keys}
+    if total["partial"] > total["one"]:
+        return "numgrad-not-restored"  # earlier elements still sit at x[j] +- h
     if total["many"] > total["one"]:
         return "numgrad-all-at-once"
     if total["float32"]:
