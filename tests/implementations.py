@@ -878,3 +878,14 @@ WRONG |= {
         ("identity_params", identity_initial_values),
     ],
 }
+
+
+# ---------------------------------------------------------------------------
+# Lesson 05's node-by-node exercises and numerical gradient: wrong implementations for its
+# catalogue section, defined with their own tests in tests/test_grading_backprop.py.
+# ---------------------------------------------------------------------------
+
+from .test_grading_backprop import WRONG as BACKPROP_WRONG  # noqa: E402
+
+for _diagnosis, _cases in BACKPROP_WRONG.items():
+    WRONG.setdefault(_diagnosis, []).extend(_cases)

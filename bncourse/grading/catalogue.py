@@ -328,6 +328,160 @@ _ENTRIES = [
     ),
     # --- Lesson 04 (training vs. inference, the BatchNorm layer) ---
     # --- Lesson 05 (backprop through BN) ---
+    Diagnosis(
+        "backward-forgets-gamma",
+        "gamma is missing from the gradient",
+        "On the way forward y = gamma * x_hat + beta scales x_hat by gamma, so everything "
+        "that flows back from y towards x_hat and x is scaled by gamma too. Without it the "
+        "gradient is right only for a feature whose gamma happens to be 1.",
+        "Follow the edge from x_hat to y: what is its local derivative?",
+    ),
+    Diagnosis(
+        "dx-hat-divides-by-gamma",
+        "dx_hat divides by gamma",
+        "Backpropagation multiplies the upstream gradient by each local derivative; it does "
+        "not undo the forward step. Solving y = gamma * x_hat + beta for x_hat gives the "
+        "inverse function, which is a different thing from the derivative of y.",
+        "With gamma = 2, does a small change of x_hat change y by more or by less than itself?",
+    ),
+    Diagnosis(
+        "uses-x-not-deviation",
+        "mu is missing from a term: x where the graph has x - mu",
+        "x_hat depends on x through the deviation x - mu, and var through (x - mu)**2, so "
+        "their local derivatives carry x_i - mu, not x_i. The two agree only for a feature "
+        "whose mu is 0, and no feature of the test has mu = 0.",
+        "Write x_hat_i with its numerator spelled out, then differentiate that.",
+    ),
+    Diagnosis(
+        "dvar-power-rule",
+        "the derivative of (var + eps) ** (-1/2) is off",
+        "x_hat_i = (x_i - mu) * (var + eps) ** (-1/2). Differentiating a power with respect "
+        "to var lowers its exponent by one and brings the old exponent down as a factor, "
+        "sign included. Your dvar has another power, another factor or the opposite sign.",
+        "Differentiate v ** (-1/2) with respect to v on paper, then put v = var + eps.",
+    ),
+    Diagnosis(
+        "dmu-forgets-variance-term",
+        "dmu misses the path through var",
+        "var = (1/m) * sum((x_i - mu)**2) is computed from mu, so mu reaches the loss twice: "
+        "directly through every x_hat_i, and through var. Your dmu has only the first "
+        "route. The second one vanishes when mu is exactly the mean of x, but a node must "
+        "hold for any mu it is handed, and the check also passes one that is not x's mean.",
+        "In the graph, follow the arrow from mu to var and multiply dvar by its local derivative.",
+    ),
+    Diagnosis(
+        "dmu-variance-term-sign",
+        "dmu's term through var has the wrong sign",
+        "Raising mu by a little lowers every deviation x_i - mu by the same amount: the inner "
+        "derivative of (x_i - mu)**2 with respect to mu is -1. Your term through var lost "
+        "that minus (or gained one).",
+        "Differentiate (x_i - mu)**2 with respect to mu, inner derivative included.",
+    ),
+    Diagnosis(
+        "variance-derivative-factor",
+        "the factor from differentiating var is missing or wrong",
+        "var = (1/m) * sum over j of (x_j - mu)**2. Differentiating the square brings down a "
+        "2, and the average keeps its 1/m; both belong to d(var)/d(x_i) and to d(var)/d(mu). "
+        "Your term through var has another factor: the 2 (or the whole 2/m) is missing.",
+        "Differentiate (1/m) * (x_j - mu)**2 once with respect to x_i (only j = i counts) and "
+        "once with respect to mu (every j counts).",
+    ),
+    Diagnosis(
+        "m-from-wrong-axes",
+        "m counts the wrong axes",
+        "m is the number of values each statistic averages: the batch size for a (batch, "
+        "features) array, and batch * height * width for feature maps. Your m counts other "
+        "axes, so the 1/m factors come out wrong on feature maps.",
+        "m is the size of x divided by the number of features.",
+    ),
+    Diagnosis(
+        "missing-1-over-m",
+        "a 1/m factor is missing",
+        "mu and var are averages over m values, so the derivative of either with respect to "
+        "one input carries a 1/m. Without it the paths through the statistics come out m "
+        "times too strong.",
+        "What is d(mu)/d(x_i) for mu = (1/m) * (x_1 + ... + x_m)?",
+    ),
+    Diagnosis(
+        "backward-mean-for-sum",
+        "a gradient averages where the chain rule sums",
+        "A value that every sample of a feature uses (beta, gamma, mu, var) collects the "
+        "gradient of each use: the chain rule adds the contributions of all the paths, it "
+        "does not average them.",
+        "How many outputs does one beta touch, and what does the chain rule do with the "
+        "contribution of each?",
+    ),
+    Diagnosis(
+        "backward-sign-slip",
+        "a chain-rule term has the wrong sign",
+        "Each path contributes (the gradient at the node) * (the local derivative), and the "
+        "contributions add. The minus signs live inside the local derivatives; a minus put in "
+        "front of a whole term, or dropped from inside one, flips that path.",
+        "Check each local derivative's sign on its own: does x_hat_i rise or fall when mu "
+        "rises? Does var rise when x_i moves away from mu?",
+    ),
+    Diagnosis(
+        "numgrad-one-sided",
+        "the numerical gradient uses a one-sided difference",
+        "A step in one direction only measures the slope of a secant that starts at x, whose "
+        "error shrinks like h. Stepping both up and down by h and using the points on either "
+        "side cancels that first-order error, leaving one that shrinks like h**2: that is "
+        "what a gradient check relies on.",
+        "Evaluate L once at x[i] + h and once at x[i] - h, and never at x itself.",
+    ),
+    Diagnosis(
+        "numgrad-missing-half",
+        "the difference is not divided by 2h",
+        "The two evaluations sit 2h apart, so the slope between them is their difference "
+        "divided by that distance. Dividing by h doubles every element, and not dividing at "
+        "all gives the change in L rather than a slope.",
+        "How far apart are x[i] + h and x[i] - h?",
+    ),
+    Diagnosis(
+        "numgrad-perturbs-in-place",
+        "the caller's x is perturbed in place",
+        "Your function moved elements of the array it was given and did not put each one "
+        "back exactly, or its two 'copies' were the same array (x_plus = x does not copy, so "
+        "both steps land on x and cancel). Either way the evaluations do not happen at the "
+        "points you meant, and the caller's x may come back changed.",
+        "After your loop, is x exactly what was passed in? Is x_plus a new array or another "
+        "name for x?",
+    ),
+    Diagnosis(
+        "numgrad-not-restored",
+        "an element is not put back after its two steps",
+        "Each partial derivative is taken with every other element of x at its original "
+        "value. Your loop leaves each element at x[i] + h or x[i] - h when it moves on, so "
+        "the next element's steps start from a shifted point, and the shifts pile up along "
+        "the loop. For a function that acts element by element nothing shows; for BN or a "
+        "matrix product every later element is off.",
+        "When the loop moves on from element i, what value does that element hold?",
+    ),
+    Diagnosis(
+        "numgrad-float32",
+        "the perturbation is done in float32",
+        "float32 keeps about 7 significant digits: near 5 its values are about 5e-7 apart, so "
+        "a step of 1e-5 spans only about 20 of those gaps, and the difference of two nearly "
+        "equal losses keeps few correct digits. A gradient check needs float64 throughout.",
+        "What dtype is the array you perturb? x may arrive as float32.",
+    ),
+    Diagnosis(
+        "numgrad-ignores-dout",
+        "the numerical gradient ignores dout",
+        "The contract's loss is L = sum(dout * f(x)): dout weights each output of f, exactly "
+        "as an upstream gradient does in a backward pass. Summing f(x) alone gives the "
+        "gradient for a dout of all ones.",
+        "Where does dout enter the number you compute at each step?",
+    ),
+    Diagnosis(
+        "numgrad-all-at-once",
+        "every element of x is moved at once",
+        "Moving all of x by h at once measures how L changes along the direction (1, 1, ..., "
+        "1): one directional derivative, not a gradient. It only looks right for functions "
+        "that act element by element; for BN it gives 0, because shifting a whole feature "
+        "changes nothing.",
+        "Move one element at a time, and leave all the others where they are.",
+    ),
     # --- Lesson 06 (BN in Keras) ---
     # --- Lesson 07 (where to put BN) ---
     # --- Lesson 08 (what BN buys you) ---

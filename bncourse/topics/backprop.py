@@ -42,6 +42,7 @@ __all__ = [
     "sum_round_off",
     "paths_explorer",
     "fit_linear_bn",
+    "yours_or_reference",
     "plot_training_runs",
     "plot_path_errors",
     "plot_direct_only_sweep",
@@ -414,7 +415,12 @@ def paths_explorer(seed: int = 0) -> Any:
 
 
 def fit_linear_bn(
-    *, all_paths: bool, seed: int, steps: int = 300, lr: float = 0.3
+    *,
+    seed: int,
+    all_paths: bool = True,
+    backward: Callable[..., Any] | None = None,
+    steps: int = 300,
+    lr: float = 0.3,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Gradient descent on ``z = inputs @ W + b`` -> BN -> squared error: ``(|b|, loss)``.
 
@@ -422,13 +428,22 @@ def fit_linear_bn(
     cannot fit exactly), drawn from ``seed`` (moved by the base-seed offset). BN's gamma and
     beta start away from 1 and 0 and are trained too; the bias ``b`` starts at 0. With
     ``all_paths=True`` the gradient through BN is the true one; with ``False`` it is the
-    direct path only, as if the batch mean and variance were constants. Returns two float64
+    direct path only, as if the batch mean and variance were constants.
+
+    ``backward``, when given, computes the gradients through BN instead: a function like
+    ``batchnorm_backward(dout, x, gamma)`` returning ``(dx, dgamma, dbeta)`` (float32 or
+    float64), called with float64 arrays and BN's default eps = 1e-3. Same data, same start:
+    a learner's backward pass trains the model the reference trains. Returns two float64
     arrays of length ``steps``: the norm of ``b`` after each step and the loss before it.
     """
     if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1:
         raise ValueError(f"steps must be an int >= 1; got {steps!r}")
     if not (np.isfinite(lr) and lr > 0):
         raise ValueError(f"lr must be a finite number > 0; got {lr}")
+    if backward is not None and not callable(backward):
+        raise TypeError(f"backward must be a function; got {type(backward).__name__}")
+    if backward is not None and not all_paths:
+        raise ValueError("give either backward or all_paths=False, not both")
     r = np.random.default_rng(resolve(seed))
     inputs = r.normal(size=(32, 4))
     targets = 2 * np.tanh(inputs @ r.normal(size=(4, 3))) + r.normal(size=3) * 2
@@ -441,12 +456,48 @@ def fit_linear_bn(
         y = _forward64(z, gamma, beta)
         loss.append(0.5 * np.mean(np.sum((y - targets) ** 2, axis=1)))
         dy = (y - targets) / len(z)
-        dz = input_gradient(dy, z, gamma, mean_path=all_paths, variance_path=all_paths)
-        z_hat = (y - beta) / gamma  # x_hat of the forward pass, recovered from y
+        if backward is None:
+            dz = input_gradient(dy, z, gamma, mean_path=all_paths, variance_path=all_paths)
+            z_hat = (y - beta) / gamma  # x_hat of the forward pass, recovered from y
+            dgamma, dbeta = (dy * z_hat).sum(axis=0), dy.sum(axis=0)
+        else:
+            dz, dgamma, dbeta = _gradients(backward(dy, z, gamma))
         weights, bias = weights - lr * inputs.T @ dz, bias - lr * dz.sum(axis=0)
-        gamma, beta = gamma - lr * (dy * z_hat).sum(axis=0), beta - lr * dy.sum(axis=0)
+        gamma, beta = gamma - lr * dgamma, beta - lr * dbeta
         bias_norm.append(np.linalg.norm(bias))
     return np.array(bias_norm), np.array(loss)
+
+
+def _gradients(returned: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(dx, dgamma, dbeta)`` from a backward function's return value, as float64."""
+    if not isinstance(returned, (tuple, list)) or len(returned) != 3:
+        raise TypeError("backward must return three arrays, (dx, dgamma, dbeta)")
+    dx, dgamma, dbeta = (np.asarray(a, dtype=np.float64) for a in returned)
+    return dx, dgamma.reshape(-1), dbeta.reshape(-1)
+
+
+def yours_or_reference(yours: Callable[..., Any], reference: Callable[..., Any]) -> Any:
+    """A function that calls ``yours``, or ``reference`` while yours is still a stub.
+
+    The first call that meets ``NotImplementedError`` prints which function stands in, and
+    from then on the reference answers. Lets a lesson run top to bottom before the
+    exercises are done, and use the learner's own code once they are.
+    """
+    name = getattr(yours, "__name__", "your function")
+    state = {"stub": False}
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        if not state["stub"]:
+            try:
+                return yours(*args, **kwargs)
+            except NotImplementedError:
+                state["stub"] = True
+                where = f"{reference.__module__}.{reference.__name__}"
+                print(f"{name} is not written yet: using {where} instead.")
+        return reference(*args, **kwargs)
+
+    call.__name__ = name
+    return call
 
 
 def plot_training_runs(runs: Any) -> Any:
