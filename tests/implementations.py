@@ -813,3 +813,14 @@ WRONG = {
         ("batchnorm_inference", inference_batch_mean_moving_var),
     ],
 }
+
+# ---------------------------------------------------------------------------
+# Lesson 04's BatchNorm layer: classes checked by behaviour, defined with their own tests in
+# tests/test_grading_inference.py and added to the tables here.
+# ---------------------------------------------------------------------------
+
+from .test_grading_inference import LAYER_CORRECT, LAYER_WRONG  # noqa: E402
+
+CORRECT["BatchNorm"] = list(LAYER_CORRECT)
+for _diagnosis, _layers in LAYER_WRONG.items():
+    WRONG.setdefault(_diagnosis, []).extend(("BatchNorm", layer) for layer in _layers)

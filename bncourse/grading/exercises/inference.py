@@ -527,15 +527,20 @@ def simulate_layer(
             }[values["train_stats"]]
             update = values["train_updates"]
         else:
+            update = values["infer_updates"]
+            if update == "before":  # updated first, then normalized with the new values
+                moving = updated
             mean, var = {
                 "moving": moving,
                 "batch": (batch_mean, batch_var),
                 "moving mean": (moving[0], batch_var),
                 "moving var": (batch_mean, moving[1]),
             }[values["infer_stats"]]
-            update = values["infer_updates"]
+        how = values["denominator"]
+        if training and values["train_denominator"] != "same":
+            how = values["train_denominator"]
         with np.errstate(divide="ignore", invalid="ignore"):
-            x_hat = (x - mean) / denominator(var, epsilon, values["denominator"])
+            x_hat = (x - mean) / denominator(var, epsilon, how)
         y = apply_affine(x_hat, state["gamma"], state["beta"], values["affine"])
         if update:
             state["moving_mean"], state["moving_var"] = updated
@@ -554,7 +559,14 @@ LAYER = Family(
                 Option("moving var", "mixes-moving-and-batch-stats"),
             ),
         ),
-        Choice("infer_updates", (Option(False), Option(True, "updates-stats-at-inference"))),
+        Choice(
+            "infer_updates",
+            (
+                Option(False),
+                Option("after", "updates-stats-at-inference"),
+                Option("before", "updates-stats-at-inference"),
+            ),
+        ),
         Choice(
             "train_stats",
             (
@@ -577,6 +589,14 @@ LAYER = Family(
         Choice("default_mode", (Option("inference"), Option("training", "training-by-default"))),
         Choice("axes", (Option("all but last"), Option("first", "wrong-axis"))),
         DENOMINATOR_CHOICE,
+        Choice(  # a training branch written apart from the inference function
+            "train_denominator",
+            (
+                Option("same"),
+                Option("sqrt(var)", "missing-eps"),
+                Option("sqrt(var)+eps", "eps-outside-sqrt"),
+            ),
+        ),
         AFFINE_CHOICE,
         Choice("momentum_arg", (Option("given"), Option("fixed", "ignores-momentum-argument"))),
         Choice("eps_arg", (Option("given"), Option("fixed", "ignores-eps-argument"))),
@@ -624,14 +644,14 @@ _LAYER_WORDING = {
     ),
     "ignores-eps-argument": Diagnosis(
         "ignores-eps-argument",
-        "ignores the epsilon argument",
+        "ignores the eps argument",
         "Built with epsilon=0.01, your layer normalized as if epsilon were 1e-3: it does "
         "not use the epsilon it was constructed with.",
         "Keep the constructor's epsilon on the layer and use it in both modes.",
     ),
     "pytorch-bn-settings": Diagnosis(
         "pytorch-bn-settings",
-        "the layer's defaults are PyTorch's",
+        "the BatchNormalization layer uses PyTorch's settings",
         "Your constructor's default momentum or epsilon is PyTorch's (0.1, 1e-5). The "
         "contract, like Keras, defaults to momentum=0.99 and epsilon=1e-3, and PyTorch's "
         "momentum means the opposite in Keras's convention.",
@@ -1042,7 +1062,11 @@ def judge_layer(
                 add("layer-signature", sentence)
         reports.append(CaseReport(label, case.kind, good, message))
 
-    behaviour = [i for i in evidence if evidence[i][2] is not None]
+    behaviour = [  # calls that returned numbers, which a family member might reproduce
+        i
+        for i in evidence
+        if evidence[i][2] is not None and _array(evidence[i][2]["y"]) is not None
+    ]
     explained = _explain_layer(cases, records) if behaviour else None
     lead = ""
     if evidence:
