@@ -284,7 +284,50 @@ class PyTorchEpsDefault(LayerPlain):
         super().__init__(features, momentum, epsilon)
 
 
+class InferenceWithBatchStats(LayerPlain):
+    def __call__(self, x, training=False):
+        axes = tuple(range(x.ndim - 1))
+        mean, var = x.mean(axis=axes), x.var(axis=axes)
+        if training:
+            m = self.momentum
+            self.moving_mean = m * self.moving_mean + (1 - m) * mean
+            self.moving_var = m * self.moving_var + (1 - m) * var
+        return self.gamma * (x - mean) / np.sqrt(var + self.epsilon) + self.beta
+
+
+class InferenceCallsForward(LayerPlain):
+    def __call__(self, x, training=False):
+        if training:
+            return super().__call__(x, True)
+        return reference.batchnorm_forward(x, self.gamma, self.beta, self.epsilon)
+
+
+class ReversedMomentum(LayerPlain):
+    def __call__(self, x, training=False):
+        if not training:
+            return super().__call__(x, False)
+        axes = tuple(range(x.ndim - 1))
+        mean, var = x.mean(axis=axes), x.var(axis=axes)
+        m = self.momentum
+        self.moving_mean = (1 - m) * self.moving_mean + m * mean
+        self.moving_var = (1 - m) * self.moving_var + m * var
+        return self.gamma * (x - mean) / np.sqrt(var + self.epsilon) + self.beta
+
+
+class ReversedMomentumStep(LayerPlain):
+    def __call__(self, x, training=False):
+        if not training:
+            return super().__call__(x, False)
+        axes = tuple(range(x.ndim - 1))
+        mean, var = x.mean(axis=axes), x.var(axis=axes)
+        self.moving_mean = self.moving_mean + self.momentum * (mean - self.moving_mean)
+        self.moving_var = self.moving_var + self.momentum * (var - self.moving_var)
+        return self.gamma * (x - mean) / np.sqrt(var + self.epsilon) + self.beta
+
+
 LAYER_WRONG = {
+    "batch-stats-at-inference": [InferenceWithBatchStats, InferenceCallsForward],
+    "momentum-reversed": [ReversedMomentum, ReversedMomentumStep],
     "updates-stats-at-inference": [UpdatesAtInference, UpdatesBeforeBranching],
     "stats-frozen-in-training": [FrozenLocals, FrozenOtherNames],
     "moving-var-unbiased": [StoresUnbiased, StoresBesselCorrected],

@@ -380,6 +380,94 @@ class LayerNoEpsilonInTraining(LayerFromFunctions):
             return self.gamma * (x - mean) / std + self.beta
 
 
+def _stats(x):
+    """Per-feature mean and (biased) variance, one feature at a time."""
+    columns = [x[..., c].ravel() for c in range(x.shape[-1])]
+    mean = np.array([col.mean() for col in columns])
+    var = np.array([((col - col.mean()) ** 2).mean() for col in columns])
+    return mean, var
+
+
+class LayerFeatureLoop(LayerFromFunctions):
+    """Correct: statistics feature by feature, Keras's update written as a lerp."""
+
+    def __call__(self, x, training=False):
+        if not training:
+            return super().__call__(x, False)
+        mean, var = _stats(x)
+        keep = self.momentum
+        self.moving_mean = (keep * self.moving_mean + (1 - keep) * mean).astype(np.float32)
+        self.moving_var = (keep * self.moving_var + (1 - keep) * var).astype(np.float32)
+        return _inference(x, self.gamma, self.beta, mean, var, self.epsilon).astype(np.float32)
+
+
+class LayerStatsEveryCall(LayerFromFunctions):
+    """Computes the batch's statistics up front and normalizes with them in both modes."""
+
+    def __call__(self, x, training=False):
+        mean, var = _stats(x)
+        if training:
+            self.moving_mean = _update(self.moving_mean, mean, self.momentum)
+            self.moving_var = _update(self.moving_var, var, self.momentum)
+        y = self.gamma * (x - mean) / np.sqrt(var + self.epsilon) + self.beta
+        return y.astype(np.float32)
+
+
+class LayerRefreshesThenPredicts(LayerFromFunctions):
+    """Brings the statistics up to date, then uses them, in both modes."""
+
+    def __call__(self, x, training=False):
+        mean, var = _stats(x)
+        self.moving_mean = _update(self.moving_mean, mean, self.momentum)
+        self.moving_var = _update(self.moving_var, var, self.momentum)
+        if training:
+            return _inference(x, self.gamma, self.beta, mean, var, self.epsilon)
+        return _inference(x, self.gamma, self.beta, self.moving_mean, self.moving_var, self.epsilon)
+
+
+class LayerDiscardsUpdate(LayerFromFunctions):
+    """Calls an update helper but keeps nothing it returns."""
+
+    def __call__(self, x, training=False):
+        if not training:
+            return super().__call__(x, False)
+        mean, var = _stats(x)
+        _update(self.moving_mean, mean, self.momentum)
+        _update(self.moving_var, var, self.momentum)
+        return _inference(x, self.gamma, self.beta, mean, var, self.epsilon)
+
+
+class LayerUnbiasedEinsum(LayerEinsum):
+    """Divides the stored variance by n - 1 "because it estimates the population's"."""
+
+    def __call__(self, x, training=False):
+        if not training:
+            return super().__call__(x, False)
+        flat = x.reshape(-1, x.shape[-1])
+        n = len(flat)
+        mean = np.einsum("nc->c", flat) / n
+        squares = np.einsum("nc,nc->c", flat - mean, flat - mean)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            estimate = squares / (n - 1)
+        self.moving_mean = self.momentum * self.moving_mean + (1 - self.momentum) * mean
+        self.moving_var = self.momentum * self.moving_var + (1 - self.momentum) * estimate
+        scale = self.gamma / np.sqrt(squares / n + self.epsilon)
+        return np.einsum("...c,c->...c", x - mean, scale) + self.beta
+
+
+class LayerAverageWeightsSwapped(LayerFromFunctions):
+    """np.average with the weights in the wrong order."""
+
+    def __call__(self, x, training=False):
+        if not training:
+            return super().__call__(x, False)
+        mean, var = _stats(x)
+        weights = [1 - self.momentum, self.momentum]
+        self.moving_mean = np.average([self.moving_mean, mean], axis=0, weights=weights)
+        self.moving_var = np.average([self.moving_var, var], axis=0, weights=weights)
+        return _inference(x, self.gamma, self.beta, mean, var, self.epsilon)
+
+
 CORRECT = [
     ("update_moving_stats", moving_dict_comprehension),
     ("update_moving_stats", moving_np_average),
@@ -390,6 +478,7 @@ CORRECT = [
     ("BatchNorm", LayerFromFunctions),
     ("BatchNorm", LayerWithParameterDict),
     ("BatchNorm", LayerEinsum),
+    ("BatchNorm", LayerFeatureLoop),
 ]
 
 WRONG = [
@@ -423,4 +512,9 @@ WRONG = [
     ("BatchNorm", LayerCentersInPlace, "mutates-input"),
     ("BatchNorm", LayerNormalizesWithMoving, "moving-stats-in-training"),
     ("BatchNorm", LayerNoEpsilonInTraining, "missing-eps"),
+    ("BatchNorm", LayerStatsEveryCall, "batch-stats-at-inference"),
+    ("BatchNorm", LayerRefreshesThenPredicts, "updates-stats-at-inference"),
+    ("BatchNorm", LayerDiscardsUpdate, "stats-frozen-in-training"),
+    ("BatchNorm", LayerUnbiasedEinsum, "moving-var-unbiased"),
+    ("BatchNorm", LayerAverageWeightsSwapped, "momentum-reversed"),
 ]
