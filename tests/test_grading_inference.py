@@ -325,11 +325,48 @@ class ReversedMomentumStep(LayerPlain):
         return self.gamma * (x - mean) / np.sqrt(var + self.epsilon) + self.beta
 
 
+class UpdatesOnlyTheMean(LayerPlain):
+    def __call__(self, x, training=False):
+        if not training:
+            return super().__call__(x, False)
+        axes = tuple(range(x.ndim - 1))
+        mean, var = x.mean(axis=axes), x.var(axis=axes)
+        self.moving_mean = self.momentum * self.moving_mean + (1 - self.momentum) * mean
+        return self.gamma * (x - mean) / np.sqrt(var + self.epsilon) + self.beta
+
+
+class UpdatesTwice(LayerPlain):
+    def __call__(self, x, training=False):
+        if training:
+            super().__call__(x, True)  # the forward pass, which already updates
+        return super().__call__(x, training)
+
+
+class UpdatesInHelperAndCall(LayerPlain):
+    def _forward(self, x):
+        axes = tuple(range(x.ndim - 1))
+        mean, var = x.mean(axis=axes), x.var(axis=axes)
+        m = self.momentum
+        self.moving_mean = m * self.moving_mean + (1 - m) * mean
+        self.moving_var = m * self.moving_var + (1 - m) * var
+        return mean, var
+
+    def __call__(self, x, training=False):
+        if not training:
+            return super().__call__(x, False)
+        mean, var = self._forward(x)
+        m = self.momentum
+        self.moving_mean = m * self.moving_mean + (1 - m) * mean
+        self.moving_var = m * self.moving_var + (1 - m) * var
+        return self.gamma * (x - mean) / np.sqrt(var + self.epsilon) + self.beta
+
+
 LAYER_WRONG = {
     "batch-stats-at-inference": [InferenceWithBatchStats, InferenceCallsForward],
     "momentum-reversed": [ReversedMomentum, ReversedMomentumStep],
     "updates-stats-at-inference": [UpdatesAtInference, UpdatesBeforeBranching],
-    "stats-frozen-in-training": [FrozenLocals, FrozenOtherNames],
+    "stats-frozen-in-training": [FrozenLocals, FrozenOtherNames, UpdatesOnlyTheMean],
+    "stats-updated-twice": [UpdatesTwice, UpdatesInHelperAndCall],
     "moving-var-unbiased": [StoresUnbiased, StoresBesselCorrected],
     "moving-stats-in-training": [MovingAfterUpdateInTraining, MovingBeforeUpdateInTraining],
     "layer-initial-values": [VarianceStartsAtZero, GammaStartsAtZero],

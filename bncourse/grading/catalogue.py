@@ -299,12 +299,22 @@ _ENTRIES = [
     Diagnosis(
         "stats-frozen-in-training",
         "the moving statistics do not move during training",
-        "After a training call, moving_mean and moving_var still hold their old values, so "
-        "inference keeps using the starting values (mean 0, variance 1) however long the "
-        "layer trains. A common cause: the new values are computed into local variables, "
-        "or into attributes with other names, and never stored back on the layer.",
-        "After the training branch runs, do self.moving_mean and self.moving_var refer to "
-        "the new values?",
+        "After a training call, moving_mean, moving_var or both still hold their old "
+        "values, so inference keeps using the starting values (mean 0, variance 1) however "
+        "long the layer trains. Common causes: the new values are computed into local "
+        "variables, or into attributes with other names, and never stored back on the "
+        "layer; or only one of the two statistics is updated.",
+        "After the training branch runs, do self.moving_mean and self.moving_var both "
+        "refer to the new values?",
+    ),
+    Diagnosis(
+        "stats-updated-twice",
+        "the moving statistics are updated twice per training call",
+        "One training call moved the moving statistics as far as two updates with the same "
+        "batch would. Keras updates them once per training step; a second update (say, a "
+        "helper that already updates, followed by an update in __call__) makes the average "
+        "forget old batches twice as fast, as if the momentum were its square.",
+        "Count how many times one call with training=True assigns new values to self.moving_mean.",
     ),
     Diagnosis(
         "moving-var-unbiased",

@@ -468,6 +468,30 @@ class LayerAverageWeightsSwapped(LayerFromFunctions):
         return _inference(x, self.gamma, self.beta, mean, var, self.epsilon)
 
 
+class LayerForgetsTheVariance(LayerFromFunctions):
+    """Updates the moving mean and forgets the moving variance."""
+
+    def __call__(self, x, training=False):
+        if not training:
+            return super().__call__(x, False)
+        mean, var = _stats(x)
+        self.moving_mean = _update(self.moving_mean, mean, self.momentum)
+        return _inference(x, self.gamma, self.beta, mean, var, self.epsilon)
+
+
+class LayerTrainsThroughItself(LayerFromFunctions):
+    """Its training branch calls the parent's training call, then updates again."""
+
+    def __call__(self, x, training=False):
+        if not training:
+            return super().__call__(x, False)
+        out = super().__call__(x, True)
+        mean, var = _stats(x)
+        self.moving_mean = _update(self.moving_mean, mean, self.momentum)
+        self.moving_var = _update(self.moving_var, var, self.momentum)
+        return out
+
+
 CORRECT = [
     ("update_moving_stats", moving_dict_comprehension),
     ("update_moving_stats", moving_np_average),
@@ -517,4 +541,6 @@ WRONG = [
     ("BatchNorm", LayerDiscardsUpdate, "stats-frozen-in-training"),
     ("BatchNorm", LayerUnbiasedEinsum, "moving-var-unbiased"),
     ("BatchNorm", LayerAverageWeightsSwapped, "momentum-reversed"),
+    ("BatchNorm", LayerForgetsTheVariance, "stats-frozen-in-training"),
+    ("BatchNorm", LayerTrainsThroughItself, "stats-updated-twice"),
 ]

@@ -542,7 +542,16 @@ def simulate_layer(
         with np.errstate(divide="ignore", invalid="ignore"):
             x_hat = (x - mean) / denominator(var, epsilon, how)
         y = apply_affine(x_hat, state["gamma"], state["beta"], values["affine"])
-        if update:
+        if update == "twice":  # a second update with the same batch's statistics
+            updated = (
+                keep * updated[0] + (1 - keep) * batch_mean,
+                keep * updated[1] + (1 - keep) * stored_var,
+            )
+        if update == "mean only":
+            state["moving_mean"] = updated[0]
+        elif update == "var only":
+            state["moving_var"] = updated[1]
+        elif update:
             state["moving_mean"], state["moving_var"] = updated
         results.append((y, state["moving_mean"].copy(), state["moving_var"].copy()))
     return results
@@ -575,7 +584,16 @@ LAYER = Family(
                 Option("moving after", "moving-stats-in-training"),
             ),
         ),
-        Choice("train_updates", (Option(True), Option(False, "stats-frozen-in-training"))),
+        Choice(
+            "train_updates",
+            (
+                Option(True),
+                Option(False, "stats-frozen-in-training"),
+                Option("mean only", "stats-frozen-in-training"),
+                Option("var only", "stats-frozen-in-training"),
+                Option("twice", "stats-updated-twice"),
+            ),
+        ),
         Choice("convention", (Option("keras"), Option("pytorch", "momentum-reversed"))),
         Choice(
             "variance",  # (ddof that normalizes, ddof fed into the moving variance)
