@@ -361,9 +361,54 @@ class UpdatesInHelperAndCall(LayerPlain):
         return self.gamma * (x - mean) / np.sqrt(var + self.epsilon) + self.beta
 
 
+class StoresStandardDeviation(LayerPlain):
+    def __call__(self, x, training=False):
+        if not training:
+            return super().__call__(x, False)
+        axes = tuple(range(x.ndim - 1))
+        mean, std = x.mean(axis=axes), x.std(axis=axes)
+        m = self.momentum
+        self.moving_mean = m * self.moving_mean + (1 - m) * mean
+        self.moving_var = m * self.moving_var + (1 - m) * std
+        return self.gamma * (x - mean) / np.sqrt(std**2 + self.epsilon) + self.beta
+
+
+class StoresRootOfVariance(LayerPlain):
+    def __call__(self, x, training=False):
+        if not training:
+            return super().__call__(x, False)
+        axes = tuple(range(x.ndim - 1))
+        mean, var = x.mean(axis=axes), x.var(axis=axes)
+        m = self.momentum
+        self.moving_mean = m * self.moving_mean + (1 - m) * mean
+        self.moving_var = m * self.moving_var + (1 - m) * np.sqrt(var)
+        return self.gamma * (x - mean) / np.sqrt(var + self.epsilon) + self.beta
+
+
+class InferenceWithoutAffine(LayerPlain):
+    def __call__(self, x, training=False):
+        if training:
+            return super().__call__(x, True)
+        return (x - self.moving_mean) / np.sqrt(self.moving_var + self.epsilon)
+
+
+class ReversedForTheVarianceOnly(LayerPlain):
+    def __call__(self, x, training=False):
+        if not training:
+            return super().__call__(x, False)
+        axes = tuple(range(x.ndim - 1))
+        mean, var = x.mean(axis=axes), x.var(axis=axes)
+        m = self.momentum
+        self.moving_mean = m * self.moving_mean + (1 - m) * mean
+        self.moving_var = (1 - m) * self.moving_var + m * var
+        return self.gamma * (x - mean) / np.sqrt(var + self.epsilon) + self.beta
+
+
 LAYER_WRONG = {
     "batch-stats-at-inference": [InferenceWithBatchStats, InferenceCallsForward],
-    "momentum-reversed": [ReversedMomentum, ReversedMomentumStep],
+    "momentum-reversed": [ReversedMomentum, ReversedMomentumStep, ReversedForTheVarianceOnly],
+    "moving-var-holds-std": [StoresStandardDeviation, StoresRootOfVariance],
+    "missing-scale-shift": [InferenceWithoutAffine],
     "updates-stats-at-inference": [UpdatesAtInference, UpdatesBeforeBranching],
     "stats-frozen-in-training": [FrozenLocals, FrozenOtherNames, UpdatesOnlyTheMean],
     "stats-updated-twice": [UpdatesTwice, UpdatesInHelperAndCall],

@@ -327,6 +327,15 @@ _ENTRIES = [
         "value for both jobs.",
     ),
     Diagnosis(
+        "moving-var-holds-std",
+        "the moving variance is fed the standard deviation",
+        "Your moving_var moved towards each batch's standard deviation, not towards its "
+        "variance. Inference then treats that number as a variance and takes its square "
+        "root again, so every feature whose spread is not 1 is scaled wrongly.",
+        "What quantity does the name moving_var promise, and which of your batch "
+        "statistics is that quantity?",
+    ),
+    Diagnosis(
         "moving-stats-in-training",
         "training mode normalizes with the moving statistics",
         "With training=True, BN normalizes each batch with that batch's own mean and "

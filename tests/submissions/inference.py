@@ -492,6 +492,40 @@ class LayerTrainsThroughItself(LayerFromFunctions):
         return out
 
 
+class LayerKeepsRunningStd(LayerFromFunctions):
+    """Averages the batch's standard deviation into moving_var."""
+
+    def __call__(self, x, training=False):
+        if not training:
+            return super().__call__(x, False)
+        mean, var = _stats(x)
+        self.moving_mean = _update(self.moving_mean, mean, self.momentum)
+        self.moving_var = _update(self.moving_var, var**0.5, self.momentum)
+        return _inference(x, self.gamma, self.beta, mean, var, self.epsilon)
+
+
+class LayerPlainInference(LayerFromFunctions):
+    """Its inference branch normalizes and stops there."""
+
+    def __call__(self, x, training=False):
+        if training:
+            return super().__call__(x, True)
+        x_hat = (x - self.moving_mean) / np.sqrt(self.moving_var + self.epsilon)
+        return x_hat.astype(np.float32)
+
+
+class LayerVarianceRuleFlipped(LayerFromFunctions):
+    """Keras's rule for the mean, the arguments of the helper swapped for the variance."""
+
+    def __call__(self, x, training=False):
+        if not training:
+            return super().__call__(x, False)
+        mean, var = _stats(x)
+        self.moving_mean = _update(self.moving_mean, mean, self.momentum)
+        self.moving_var = _update(var, self.moving_var, self.momentum)
+        return _inference(x, self.gamma, self.beta, mean, var, self.epsilon)
+
+
 CORRECT = [
     ("update_moving_stats", moving_dict_comprehension),
     ("update_moving_stats", moving_np_average),
@@ -543,4 +577,7 @@ WRONG = [
     ("BatchNorm", LayerAverageWeightsSwapped, "momentum-reversed"),
     ("BatchNorm", LayerForgetsTheVariance, "stats-frozen-in-training"),
     ("BatchNorm", LayerTrainsThroughItself, "stats-updated-twice"),
+    ("BatchNorm", LayerKeepsRunningStd, "moving-var-holds-std"),
+    ("BatchNorm", LayerPlainInference, "missing-scale-shift"),
+    ("BatchNorm", LayerVarianceRuleFlipped, "momentum-reversed"),
 ]

@@ -492,7 +492,9 @@ def simulate_layer(
         momentum = DEFAULT_MOMENTUM
     if values["eps_arg"] == "fixed" and "epsilon" in options:
         epsilon = DEFAULT_EPSILON
-    keep = momentum if values["convention"] == "keras" else 1.0 - momentum
+    convention = values["convention"]  # the rule for (mean, variance)
+    keep_mean = 1.0 - momentum if convention in ("pytorch", "pytorch mean") else momentum
+    keep_var = 1.0 - momentum if convention in ("pytorch", "pytorch var") else momentum
     state = {
         name: f64(start[name]).reshape(-1)
         if start is not None and start.get(name) is not None
@@ -514,10 +516,12 @@ def simulate_layer(
             batch_mean = x.mean(axis=axes)
             batch_var = _variance(x, axes, forward_ddof)
             stored_var = _variance(x, axes, stored_ddof)
+            if values["stored"] == "std":
+                stored_var = np.sqrt(stored_var)
         moving = (state["moving_mean"], state["moving_var"])
         updated = (
-            keep * moving[0] + (1 - keep) * batch_mean,
-            keep * moving[1] + (1 - keep) * stored_var,
+            keep_mean * moving[0] + (1 - keep_mean) * batch_mean,
+            keep_var * moving[1] + (1 - keep_var) * stored_var,
         )
         if training:
             mean, var = {
@@ -541,11 +545,15 @@ def simulate_layer(
             how = values["train_denominator"]
         with np.errstate(divide="ignore", invalid="ignore"):
             x_hat = (x - mean) / denominator(var, epsilon, how)
-        y = apply_affine(x_hat, state["gamma"], state["beta"], values["affine"])
+        affine = values["affine"]
+        if values["affine_in"] != ("training" if training else "inference"):
+            if values["affine_in"] != "both":  # this branch was written without gamma, beta
+                affine = "x"
+        y = apply_affine(x_hat, state["gamma"], state["beta"], affine)
         if update == "twice":  # a second update with the same batch's statistics
             updated = (
-                keep * updated[0] + (1 - keep) * batch_mean,
-                keep * updated[1] + (1 - keep) * stored_var,
+                keep_mean * updated[0] + (1 - keep_mean) * batch_mean,
+                keep_var * updated[1] + (1 - keep_var) * stored_var,
             )
         if update == "mean only":
             state["moving_mean"] = updated[0]
@@ -594,7 +602,15 @@ LAYER = Family(
                 Option("twice", "stats-updated-twice"),
             ),
         ),
-        Choice("convention", (Option("keras"), Option("pytorch", "momentum-reversed"))),
+        Choice(
+            "convention",
+            (
+                Option("keras"),
+                Option("pytorch", "momentum-reversed"),
+                Option("pytorch mean", "momentum-reversed"),  # reversed for one statistic
+                Option("pytorch var", "momentum-reversed"),
+            ),
+        ),
         Choice(
             "variance",  # (ddof that normalizes, ddof fed into the moving variance)
             (
@@ -615,7 +631,16 @@ LAYER = Family(
                 Option("sqrt(var)+eps", "eps-outside-sqrt"),
             ),
         ),
+        Choice("stored", (Option("var"), Option("std", "moving-var-holds-std"))),
         AFFINE_CHOICE,
+        Choice(  # one branch written without gamma and beta
+            "affine_in",
+            (
+                Option("both"),
+                Option("training", "missing-scale-shift"),
+                Option("inference", "missing-scale-shift"),
+            ),
+        ),
         Choice("momentum_arg", (Option("given"), Option("fixed", "ignores-momentum-argument"))),
         Choice("eps_arg", (Option("given"), Option("fixed", "ignores-eps-argument"))),
     ),
