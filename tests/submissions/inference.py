@@ -82,6 +82,16 @@ def moving_averages_standard_deviations(
     return new_mean, new_std**2
 
 
+def moving_loop_variance_flipped(moving_mean, moving_var, batch_mean, batch_var, momentum=0.99):
+    out = []
+    for old, fresh, name in ((moving_mean, batch_mean, "mean"), (moving_var, batch_var, "var")):
+        if name == "mean":
+            out.append(momentum * old + (1 - momentum) * fresh)
+        else:  # copied from the PyTorch docs for the variance
+            out.append((1 - momentum) * old + momentum * fresh)
+    return tuple(out)
+
+
 # ---------------------------------------------------------------------------
 # batchnorm_inference
 # ---------------------------------------------------------------------------
@@ -547,6 +557,7 @@ WRONG = [
     ("update_moving_stats", moving_in_place, "mutates-input"),
     ("update_moving_stats", moving_mixture_variance, None),
     ("update_moving_stats", moving_averages_standard_deviations, None),
+    ("update_moving_stats", moving_loop_variance_flipped, "momentum-reversed"),
     ("batchnorm_inference", inference_batch_reshape, "batch-stats-at-inference"),
     ("batchnorm_inference", inference_batch_variance_keepdims, "mixes-moving-and-batch-stats"),
     ("batchnorm_inference", inference_std_plus_eps, "eps-outside-sqrt"),

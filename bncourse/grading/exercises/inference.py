@@ -98,15 +98,33 @@ def _momentum_choice(args: dict[str, Any]) -> Choice:
 
 def _moving(args: dict, values: dict, cache: dict) -> tuple[np.ndarray, ...]:
     m = values["momentum"]
+    convention = values["convention"]
+    reversed_for = {  # which statistics use PyTorch's rule with Keras's number
+        "keras": (),
+        "pytorch": ("moving_mean", "moving_var"),
+        "pytorch mean": ("moving_mean",),
+        "pytorch var": ("moving_var",),
+    }[convention]
     pairs = (("moving_mean", "batch_mean"), ("moving_var", "batch_var"))
-    if values["convention"] == "keras":
-        return tuple(m * f64(args[old]) + (1 - m) * f64(args[new]) for old, new in pairs)
-    return tuple(m * f64(args[new]) + (1 - m) * f64(args[old]) for old, new in pairs)
+    return tuple(
+        m * f64(args[new]) + (1 - m) * f64(args[old])
+        if old in reversed_for
+        else m * f64(args[old]) + (1 - m) * f64(args[new])
+        for old, new in pairs
+    )
 
 
 MOVING = Family(
     choices_for=lambda args: (
-        Choice("convention", (Option("keras"), Option("pytorch", "momentum-reversed"))),
+        Choice(
+            "convention",
+            (
+                Option("keras"),
+                Option("pytorch", "momentum-reversed"),
+                Option("pytorch mean", "momentum-reversed"),  # reversed for one statistic
+                Option("pytorch var", "momentum-reversed"),
+            ),
+        ),
         _momentum_choice(args),
     ),
     compute=_moving,
