@@ -889,3 +889,15 @@ from .test_grading_backprop import WRONG as BACKPROP_WRONG  # noqa: E402
 
 for _diagnosis, _cases in BACKPROP_WRONG.items():
     WRONG.setdefault(_diagnosis, []).extend(_cases)
+
+
+# ---------------------------------------------------------------------------
+# Lesson 04's BatchNorm layer: classes checked by behaviour, defined with their own tests in
+# tests/test_grading_inference.py and added to the tables here.
+# ---------------------------------------------------------------------------
+
+from .test_grading_inference import LAYER_CORRECT, LAYER_WRONG  # noqa: E402
+
+CORRECT["BatchNorm"] = list(LAYER_CORRECT)
+for _diagnosis, _layers in LAYER_WRONG.items():
+    WRONG.setdefault(_diagnosis, []).extend(("BatchNorm", layer) for layer in _layers)

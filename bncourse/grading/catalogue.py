@@ -327,6 +327,109 @@ _ENTRIES = [
         "constant. Which gamma makes the multiple 1, and which beta makes the constant 0?",
     ),
     # --- Lesson 04 (training vs. inference, the BatchNorm layer) ---
+    Diagnosis(
+        "updates-stats-at-inference",
+        "the moving statistics change at inference",
+        "A call with training=False moved moving_mean or moving_var. Inference must leave "
+        "the layer as it found it: otherwise every prediction (or every evaluation batch) "
+        "drags the averages towards the data it is shown, and the same input gets another "
+        "answer tomorrow. Keras's predict() and model(x, training=False) change nothing.",
+        "Which branch of __call__ updates the moving statistics? Only training=True may.",
+    ),
+    Diagnosis(
+        "stats-frozen-in-training",
+        "the moving statistics do not move during training",
+        "After a training call, moving_mean, moving_var or both still hold their old "
+        "values, so inference keeps using the starting values (mean 0, variance 1) however "
+        "long the layer trains. Common causes: the new values are computed into local "
+        "variables, or into attributes with other names, and never stored back on the "
+        "layer; or only one of the two statistics is updated.",
+        "After the training branch runs, do self.moving_mean and self.moving_var both "
+        "refer to the new values?",
+    ),
+    Diagnosis(
+        "stats-updated-twice",
+        "the moving statistics are updated twice per training call",
+        "One training call moved the moving statistics as far as two updates with the same "
+        "batch would. Keras updates them once per training step; a second update (say, a "
+        "helper that already updates, followed by an update in __call__) makes the average "
+        "forget old batches twice as fast, as if the momentum were its square.",
+        "Count how many times one call with training=True assigns new values to self.moving_mean.",
+    ),
+    Diagnosis(
+        "moving-var-unbiased",
+        "the moving variance is fed the unbiased (m - 1) batch variance",
+        "Keras normalizes with the biased batch variance (divide by m) and feeds the same "
+        "value into its moving variance. Dividing by m - 1 for the moving variance is "
+        "PyTorch's choice for running_var, not Keras's; with small batches the two differ "
+        "by the factor m / (m - 1).",
+        "Compute the batch variance once, the way the forward pass does, and use that one "
+        "value for both jobs.",
+    ),
+    Diagnosis(
+        "moving-var-holds-std",
+        "the moving variance is fed the standard deviation",
+        "Your moving_var moved towards each batch's standard deviation, not towards its "
+        "variance. Inference then treats that number as a variance and takes its square "
+        "root again, so every feature whose spread is not 1 is scaled wrongly.",
+        "What quantity does the name moving_var promise, and which of your batch "
+        "statistics is that quantity?",
+    ),
+    Diagnosis(
+        "moving-stats-in-training",
+        "training mode normalizes with the moving statistics",
+        "With training=True, BN normalizes each batch with that batch's own mean and "
+        "variance; the moving statistics are only updated, for later use at inference. "
+        "Normalizing with the moving ones during training gives a fresh layer an "
+        "un-normalized output and changes the gradients the layer passes back.",
+        "In the training branch, which mean and variance does x_hat use, and which ones "
+        "are only bookkeeping?",
+    ),
+    Diagnosis(
+        "layer-initial-values",
+        "the layer does not start from Keras's initial values",
+        "A fresh Keras BatchNormalization layer starts with gamma = 1 and beta = 0 (so it "
+        "begins as plain normalization), the moving mean at 0 and the moving variance at "
+        "1 (so inference on a fresh layer barely changes its input). A moving variance "
+        "that starts at 0 makes a fresh layer divide by the square root of epsilon.",
+        "Look at what each of the four attributes holds right after BatchNorm(features).",
+    ),
+    Diagnosis(
+        "training-by-default",
+        "the layer trains when training is not given",
+        "Called without the training argument, your layer behaved as in training mode. "
+        "Keras layers run in inference mode unless they are told to train (fit() passes "
+        "training=True), so code that calls layer(x) to predict must not change the "
+        "moving statistics or depend on the batch.",
+        "What is the default value of training in your __call__?",
+    ),
+    Diagnosis(
+        "layer-attribute-names",
+        "an attribute the contract names is missing",
+        "The check, and the capstone that builds on this layer, read gamma, beta, "
+        "moving_mean and moving_var by exactly these names. Keras calls its variance "
+        "moving_variance and PyTorch uses running_mean and running_var; this course's "
+        "layer uses the contract's names.",
+        "Set all four attributes in __init__, spelled as in the docstring.",
+    ),
+    Diagnosis(
+        "layer-signature",
+        "the layer does not take the contract's arguments",
+        "The check builds BatchNorm(features, momentum=..., epsilon=...) and calls "
+        "layer(x, training=...), with these names, as the capstone will. A constructor "
+        "with other names (eps is PyTorch's spelling; Keras says epsilon), without the "
+        "defaults, or a __call__ without training, cannot be used that way.",
+        "Compare your def lines with the docstring's: names, order and defaults.",
+    ),
+    Diagnosis(
+        "layer-returns-tuple",
+        "the layer returns more than its output",
+        "Calling a layer returns its output array and nothing else: Keras layers do, and "
+        "code that chains layers (h = bn(z, training=True)) relies on it. Returning a cache "
+        "as well, as CS231n's forward functions do, breaks that; a layer keeps what its "
+        "backward pass will need on self.",
+        "What does the return statement of __call__ return?",
+    ),
     # --- Lesson 05 (backprop through BN) ---
     Diagnosis(
         "backward-forgets-gamma",
