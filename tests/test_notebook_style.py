@@ -2,6 +2,8 @@
 
 No bare ``assert`` (a measured statement is a ``claim``), no code cell over 800 characters
 (a helper that long belongs in the lesson's topic module), no import of a private name.
+An exercise stub (a cell that raises NotImplementedError) may be longer: its docstring is
+the contract the learner codes against, and the contract is the lesson's point.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ def test_lesson_code_has_no_asserts_no_long_cells_and_no_private_imports(path):
     for index, source in _code_cells(path):
         if re.search(r"^\s*assert\b", source, flags=re.MULTILINE):
             problems.append(f"cell {index}: a bare assert (state it with claim(...))")
-        if len(source) > MAX_CHARACTERS:
+        if len(source) > MAX_CHARACTERS and "raise NotImplementedError" not in source:
             problems.append(f"cell {index}: {len(source)} characters (move helpers to the topic)")
         if re.search(r"from bncourse[\w.]* import [^\n]*\b_[a-z]\w*", source):
             problems.append(f"cell {index}: imports a private name")
