@@ -901,3 +901,15 @@ from .test_grading_inference import LAYER_CORRECT, LAYER_WRONG  # noqa: E402
 CORRECT["BatchNorm"] = list(LAYER_CORRECT)
 for _diagnosis, _layers in LAYER_WRONG.items():
     WRONG.setdefault(_diagnosis, []).extend(("BatchNorm", layer) for layer in _layers)
+
+
+# ---------------------------------------------------------------------------
+# Lesson 07 (catalogue section "Lesson 07"): the Dropout variance ratio and the re-estimated
+# statistics, defined with their own tests in tests/test_grading_placement.py.
+# ---------------------------------------------------------------------------
+
+from .test_grading_placement import LESSON_07 as _LESSON_07  # noqa: E402
+from .test_grading_placement import WRONG as _WRONG_07  # noqa: E402
+
+for _diagnosis in _LESSON_07:
+    WRONG.setdefault(_diagnosis, []).extend(_WRONG_07[_diagnosis])

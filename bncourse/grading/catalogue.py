@@ -587,6 +587,98 @@ _ENTRIES = [
     ),
     # --- Lesson 06 (BN in Keras) ---
     # --- Lesson 07 (where to put BN) ---
+    Diagnosis(
+        "keep-vs-drop-rate",
+        "the drop rate is used where the keep probability belongs",
+        "Keras's Dropout(rate) drops each value with probability rate and keeps it with "
+        "probability p = 1 - rate, dividing the kept values by p. Your numbers are what you "
+        "get with p = rate: right only when rate is 0.5, where the two coincide.",
+        "For rate = 0.2, what fraction of the values survive, and what are they divided by?",
+    ),
+    Diagnosis(
+        "dropout-not-inverted",
+        "Dropout's division by the keep probability is missing",
+        "Keras's Dropout is inverted: in training it divides every value it keeps by the keep "
+        "probability p, so that the unit's mean is the same in training and at inference. "
+        "Your numbers are those of a Dropout that only zeroes values, whose training mean "
+        "would be p times the inference mean.",
+        "What happens to a value that Dropout keeps, in Keras?",
+    ),
+    Diagnosis(
+        "variance-shift-ignores-mean",
+        "the unit's mean is left out of the training variance",
+        "Your ratio is the keep probability for every unit, which holds only for units whose "
+        "mean is 0. Each value Dropout sets to 0 lands at a distance from the unit's mean, "
+        "and the further the mean is from 0, the more those zeros add to the training "
+        "variance. A ReLU's outputs, for one, have a positive mean.",
+        "Work out the mean of y squared for y = x * m / p without assuming that x has mean "
+        "0, then subtract the square of y's mean.",
+    ),
+    Diagnosis(
+        "second-moment-for-variance",
+        "the training variance is the mean of the squares",
+        "You used E[y^2], the mean of the squared outputs, as their variance. The variance is "
+        "E[y^2] - E[y]^2: it subtracts the square of the mean, and inverted Dropout leaves "
+        "the unit's mean where it was.",
+        "What is the unit's mean in training, and where does it enter its variance?",
+    ),
+    Diagnosis(
+        "ratio-upside-down",
+        "the ratio is upside down",
+        "The contract asks for the variance at inference divided by the variance in "
+        "training: the factor by which the variance of a BN layer's output shrinks at "
+        "inference, at most 1 when Dropout is on. Your numbers are its reciprocal.",
+        "For rate 0.5 and a unit with mean 0, is the ratio 0.5 or 2?",
+    ),
+    Diagnosis(
+        "simulates-dropout",
+        "the ratio comes from random masks, not from their expectation",
+        "Your numbers are close to the expected ratio but not equal to it, as a simulation "
+        "with random Dropout masks gives: each run of it gives other numbers. The contract "
+        "asks for the expectation over all masks, which depends only on each unit's mean "
+        "and variance and on the keep probability, and needs no random numbers.",
+        "Write Dropout's output as x * m / p and take expectations: E[m] = p, and m * m = m.",
+    ),
+    Diagnosis(
+        "recalibrate-with-dropout-on",
+        "the statistics are collected with Dropout on",
+        "You ran the layers in front of the BN layer in training mode, so Dropout zeroed "
+        "values and scaled the rest while you collected the statistics: you measured the "
+        "training-time variance again, the very shift that re-estimating should remove. At "
+        "inference Dropout passes everything on; collect the statistics that way.",
+        "Which values will the BN layer meet at inference? Produce exactly those.",
+    ),
+    Diagnosis(
+        "averages-batch-variances",
+        "the variance is an average of per-batch variances",
+        "An average of the per-batch variances leaves out how far the batch means lie from "
+        "the overall mean: for equal batches, the variance of all the data is the mean of "
+        "the per-batch variances plus the variance of the batch means. Batches drawn group "
+        "by group, or small ones (a batch of one has variance 0), lose much of it. Ioffe & "
+        "Szegedy (2015, Algorithm 2) average per-batch variances times m / (m - 1), which is "
+        "right on average when batches are drawn at random; the contract asks for the "
+        "variance of all the examples together, right however the batches were drawn.",
+        "Put every batch's outputs together before you compute the variance.",
+    ),
+    Diagnosis(
+        "momentum-recalibration",
+        "a moving average over the batches instead of their pooled statistics",
+        "Training keeps a moving average (new = momentum * old + (1 - momentum) * batch) "
+        "because the weights change from step to step, so old batches are out of date. "
+        "After training the weights stay put and every batch counts the same. A moving "
+        "average over a few batches also stays near where it started (zeros and ones in "
+        "Keras) or leans on the last batches.",
+        "After training, is there a reason to trust the last batch more than the first?",
+    ),
+    Diagnosis(
+        "recalibrate-one-batch",
+        "the statistics come from a single batch",
+        "Your mean and variance are those of one batch (a loop that keeps only the last one, "
+        "say). Re-estimating pools every batch it is given: one batch's statistics are as "
+        "noisy as the ones training-mode BN uses, which is what re-estimating gets away "
+        "from.",
+        "Where do the other batches' values go in your code?",
+    ),
     # --- Lesson 08 (what BN buys you) ---
     # --- Lesson 09 (beyond BN: LayerNorm, GroupNorm, RMSNorm) ---
     # --- Lesson 10 (BN in deployment) ---

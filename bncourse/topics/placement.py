@@ -1,6 +1,8 @@
 """Lesson 07 (where to put BN): studies of BN's placement and of Dropout next to BN, the
-figures that show them, and two explorers (training curves by placement, and the variance
-a BN layer sees when Dropout comes before it).
+figures that show them, two explorers (training curves by placement, and the variance a BN
+layer sees when Dropout comes before it), the course's versions of the lesson's two
+exercises (``dropout_variance_ratio``, ``population_statistics``) for the cells after them,
+and what those cells apply them to (``layer_probe``, ``as_batches``, ``median_ratio``).
 
 The explorers redraw from numbers already computed (or from a NumPy simulation of a few
 milliseconds); nothing trains inside a callback.
@@ -25,16 +27,21 @@ __all__ = [
     "METRICS",
     "NO_DROPOUT_MARGIN",
     "PlacementStudy",
+    "as_batches",
     "block_problem",
     "check_block_prediction",
     "curves_explorer",
     "draw_variance_shift",
     "dropout_reaches_first_bn",
     "dropout_variance",
+    "dropout_variance_ratio",
     "fit_without_dropout",
     "input_shape",
     "keras_layer_orders",
+    "layer_probe",
+    "median_ratio",
     "placement_study",
+    "population_statistics",
     "plot_bn_inputs",
     "try_block",
     "variance_shift_explorer",
@@ -444,3 +451,65 @@ def variance_shift_explorer(*, seed: int = 0) -> Any:
         description="The unit is x ~ N(mean, 1). BN's moving variance learns the training "
         "variance; at inference the unit varies less.",
     )
+
+
+# ----------------------------------------------------------------- the lesson's exercises
+
+
+def dropout_variance_ratio(x: np.ndarray, rate: float) -> np.ndarray:
+    """The course's version of the exercise: per unit of ``x`` (examples, units), the
+    variance at inference divided by the expected variance in training when inverted
+    Dropout at ``rate`` comes first (nan for a unit that never varies in either mode)."""
+    x = np.asarray(x, dtype=np.float64)
+    mean, variance = x.mean(axis=0), x.var(axis=0)
+    keep = 1.0 - rate
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return (variance / ((mean**2 + variance) / keep - mean**2)).astype(np.float32)
+
+
+def population_statistics(forward: Any, batches: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The course's version of the exercise: the mean and biased variance of what a BN
+    layer receives over every example of ``batches`` (batches, batch size, inputs), with
+    ``forward(x, training)``, the layers in front of it, in inference mode."""
+    batches = np.asarray(batches)
+    values = np.asarray(forward(batches.reshape(-1, batches.shape[-1]), training=False))
+    values = values.astype(np.float64)
+    return values.mean(axis=0).astype(np.float32), values.var(axis=0).astype(np.float32)
+
+
+def layer_probe(trainer: Trainer, layer: str) -> Any:
+    """``forward(x, training)``: what the layer named ``layer`` of ``trainer``'s network
+    receives for the examples ``x`` (float32 (examples, units)), every layer before it in
+    training or inference mode. Looking changes nothing: the moving statistics and Dropout's
+    random state are put back after a training-mode call."""
+    import keras
+
+    model = trainer.model
+    probe = keras.Model(model.inputs[0], model.get_layer(layer).input)
+
+    def forward(x: np.ndarray, training: bool) -> np.ndarray:
+        state = [variable.numpy().copy() for variable in model.non_trainable_variables]
+        values = np.asarray(probe(np.asarray(x, dtype=np.float32), training=bool(training)))
+        for variable, value in zip(model.non_trainable_variables, state, strict=True):
+            variable.assign(value)
+        return values
+
+    return forward
+
+
+def as_batches(x: np.ndarray, *, batch_size: int) -> np.ndarray:
+    """``x`` (examples, features) cut into equal batches, (batches, batch_size, features),
+    in order; the examples left over after the last full batch are left out."""
+    x = np.asarray(x)
+    count = len(x) // batch_size
+    if count < 1:
+        raise ValueError(f"{len(x)} examples make no batch of {batch_size}")
+    return x[: count * batch_size].reshape(count, batch_size, *x.shape[1:])
+
+
+def median_ratio(ratios: np.ndarray) -> float:
+    """The median of per-unit variance ratios, leaving out the units whose ratio is not a
+    number (a unit that never varies: a dead ReLU, say), as the lesson's study does."""
+    ratios = np.asarray(ratios, dtype=np.float64)
+    finite = ratios[np.isfinite(ratios)]
+    return float(np.median(finite)) if finite.size else float("nan")
