@@ -292,6 +292,53 @@ _ENTRIES = [
     # --- Lesson 07 (where to put BN) ---
     # --- Lesson 08 (what BN buys you) ---
     # --- Lesson 09 (beyond BN: LayerNorm, GroupNorm, RMSNorm) ---
+    Diagnosis(
+        "norm-stats-over-batch",
+        "the statistics average over the batch axis",
+        "Layer Norm, Group Norm and RMSNorm exist so that a sample never depends on the other "
+        "samples in its batch: each sample (or token) gets its own statistics. Yours mix "
+        "values from several samples, the way BN does, so the output for one sample changes "
+        "with its batch mates and a batch of one behaves differently from a batch of many.",
+        "Take one sample on its own: which of its values share a statistic? The batch axis "
+        "(axis 0) is never among the axes you average over.",
+    ),
+    Diagnosis(
+        "gn-wrong-groups",
+        "the channels are split into the wrong groups",
+        "Group Norm splits the C channels into `groups` groups of C // groups consecutive "
+        "channels: with 6 channels and groups=2, channels 0 to 2 form one group and 3 to 5 "
+        "the other. Your groups hold other channels: every second channel (an interleaved "
+        "split), groups of size `groups` instead of `groups` groups, or no split at all.",
+        "When you reshape the channel axis, which of the two new axes has `groups` entries, "
+        "and over which one do you average?",
+    ),
+    Diagnosis(
+        "norm-affine-wrong-axis",
+        "gamma and beta are applied along the wrong axis",
+        "There is one gamma and one beta per channel (shape (C,)), whatever the statistics "
+        "were computed over: every sample and every group uses the same per-channel gamma "
+        "and beta. Yours give each sample, or each group, its own value, for example after "
+        "transposing the batch to reuse BN code, or by keeping one gamma per group.",
+        "After normalizing, put x_hat back in the input's layout, then scale and shift "
+        "along the channel (last) axis.",
+    ),
+    Diagnosis(
+        "rms-subtracts-mean",
+        "RMSNorm subtracts the mean",
+        "RMSNorm keeps only Layer Norm's re-scaling: it divides each row by its root mean "
+        "square and never subtracts the mean (Zhang & Sennrich, 2019). Subtracting the mean "
+        "turns it back into Layer Norm without beta, and the outputs differ wherever a row's "
+        "mean is not 0.",
+        "Which quantity is in the name? Compute only that, from x itself.",
+    ),
+    Diagnosis(
+        "rms-uses-l2-norm",
+        "divides by the length of the row, not its root mean square",
+        "The root mean square is sqrt(mean(x^2)): the mean of the squares, over the d values "
+        "of the row. Dividing by sqrt(sum(x^2)) (np.linalg.norm) makes the output sqrt(d) "
+        "times too small, so its size depends on how many features there are.",
+        "Mean, not sum: divide the sum of squares by the number of values.",
+    ),
     # --- Lesson 10 (BN in deployment) ---
     # --- Lesson 11 (capstone) ---
 ]
