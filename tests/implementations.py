@@ -813,3 +813,139 @@ WRONG = {
         ("batchnorm_inference", inference_batch_mean_moving_var),
     ],
 }
+
+
+# ---------------------------------------------------------------------------
+# Lesson 09: Layer Norm, Group Norm and RMSNorm (catalogue section "Lesson 09"); more
+# variants are in tests/test_grading_norms.py and tests/submissions/norms.py.
+# ---------------------------------------------------------------------------
+
+
+def layer_norm_axes(x, gamma, beta, eps=1e-3):
+    axes = tuple(range(1, x.ndim))
+    mu = x.mean(axis=axes, keepdims=True)
+    return gamma * (x - mu) / np.sqrt(x.var(axis=axes, keepdims=True) + eps) + beta
+
+
+def layer_norm_flatten(x, gamma, beta, eps=1e-3):
+    rows = x.reshape(len(x), -1).astype(np.float64)
+    mu = rows.mean(axis=1, keepdims=True)
+    sd = np.sqrt(((rows - mu) ** 2).mean(axis=1, keepdims=True) + eps)
+    return (gamma * ((rows - mu) / sd).reshape(x.shape) + beta).astype(np.float32)
+
+
+def layer_norm_per_sample(x, gamma, beta, eps=1e-3):
+    out = np.empty(x.shape, dtype=np.float32)
+    for n, sample in enumerate(x):
+        out[n] = gamma * (sample - sample.mean()) / np.sqrt(sample.var() + eps) + beta
+    return out
+
+
+def group_norm_reshape(x, gamma, beta, groups, eps=1e-3):
+    g = x.reshape(*x.shape[:-1], groups, x.shape[-1] // groups)
+    axes = tuple(range(1, g.ndim - 2)) + (g.ndim - 1,)
+    x_hat = (g - g.mean(axis=axes, keepdims=True)) / np.sqrt(g.var(axis=axes, keepdims=True) + eps)
+    return gamma * x_hat.reshape(x.shape) + beta
+
+
+def group_norm_loops(x, gamma, beta, groups, eps=1e-3):
+    size = x.shape[-1] // groups
+    out = np.empty(x.shape, dtype=np.float64)
+    for n in range(len(x)):
+        for k in range(groups):
+            part = x[n, ..., k * size : (k + 1) * size].astype(np.float64)
+            out[n, ..., k * size : (k + 1) * size] = (part - part.mean()) / np.sqrt(
+                part.var() + eps
+            )
+    return (gamma * out + beta).astype(np.float32)
+
+
+def group_norm_channels_first(x, gamma, beta, groups, eps=1e-3):
+    n, c = x.shape[0], x.shape[-1]
+    t = np.moveaxis(x, -1, 1).reshape(n, groups, -1)  # (N, G, C // G * positions)
+    x_hat = (t - t.mean(axis=2, keepdims=True)) / np.sqrt(t.var(axis=2, keepdims=True) + eps)
+    x_hat = np.moveaxis(x_hat.reshape((n, c) + x.shape[1:-1]), 1, -1)
+    return x_hat * gamma + beta
+
+
+def layer_norm_over_batch(x, gamma, beta, eps=1e-3):
+    axes = tuple(range(x.ndim - 1))
+    return gamma * (x - x.mean(axis=axes)) / np.sqrt(x.var(axis=axes) + eps) + beta
+
+
+def group_norm_batch_and_group(x, gamma, beta, groups, eps=1e-3):
+    g = x.reshape(*x.shape[:-1], groups, x.shape[-1] // groups)
+    axes = tuple(range(0, g.ndim - 2)) + (g.ndim - 1,)
+    x_hat = (g - g.mean(axis=axes, keepdims=True)) / np.sqrt(g.var(axis=axes, keepdims=True) + eps)
+    return gamma * x_hat.reshape(x.shape) + beta
+
+
+def group_norm_interleaved(x, gamma, beta, groups, eps=1e-3):
+    g = x.reshape(*x.shape[:-1], x.shape[-1] // groups, groups)
+    axes = tuple(range(1, g.ndim - 2)) + (g.ndim - 2,)
+    x_hat = (g - g.mean(axis=axes, keepdims=True)) / np.sqrt(g.var(axis=axes, keepdims=True) + eps)
+    return gamma * x_hat.reshape(x.shape) + beta
+
+
+def group_norm_as_layer_norm(x, gamma, beta, groups, eps=1e-3):
+    return layer_norm_axes(x, gamma, beta, eps)
+
+
+def layer_norm_gamma_per_sample(x, gamma, beta, eps=1e-3):
+    axes = tuple(range(1, x.ndim))
+    x_hat = (x - x.mean(axis=axes, keepdims=True)) / np.sqrt(x.var(axis=axes, keepdims=True) + eps)
+    shape = (-1,) + (1,) * (x.ndim - 1)
+    return gamma.reshape(shape) * x_hat + beta.reshape(shape)
+
+
+def group_norm_gamma_per_group(x, gamma, beta, groups, eps=1e-3):
+    g = x.reshape(*x.shape[:-1], groups, x.shape[-1] // groups)
+    axes = tuple(range(1, g.ndim - 2)) + (g.ndim - 1,)
+    x_hat = (g - g.mean(axis=axes, keepdims=True)) / np.sqrt(g.var(axis=axes, keepdims=True) + eps)
+    return (gamma[:groups, None] * x_hat + beta[:groups, None]).reshape(x.shape)
+
+
+def rms_norm_centered(x, gamma, eps=1e-6):
+    c = x - x.mean(axis=-1, keepdims=True)
+    return gamma * c / np.sqrt((c**2).mean(axis=-1, keepdims=True) + eps)
+
+
+def rms_norm_std(x, gamma, eps=1e-6):
+    return gamma * x / np.sqrt(x.var(axis=-1, keepdims=True) + eps)
+
+
+def rms_norm_l2(x, gamma, eps=1e-6):
+    return gamma * x / np.sqrt((x**2).sum(axis=-1, keepdims=True) + eps)
+
+
+def rms_norm_linalg(x, gamma, eps=1e-6):
+    return gamma * x / (np.linalg.norm(x, axis=-1, keepdims=True) + eps)
+
+
+CORRECT |= {
+    "layer_norm": [layer_norm_axes, layer_norm_flatten, layer_norm_per_sample],
+    "group_norm": [group_norm_reshape, group_norm_loops, group_norm_channels_first],
+}
+
+WRONG |= {
+    "norm-stats-over-batch": [
+        ("layer_norm", layer_norm_over_batch),
+        ("group_norm", group_norm_batch_and_group),
+    ],
+    "gn-wrong-groups": [
+        ("group_norm", group_norm_interleaved),
+        ("group_norm", group_norm_as_layer_norm),
+    ],
+    "norm-affine-wrong-axis": [
+        ("layer_norm", layer_norm_gamma_per_sample),
+        ("group_norm", group_norm_gamma_per_group),
+    ],
+    "rms-subtracts-mean": [
+        ("rms_norm", rms_norm_centered),
+        ("rms_norm", rms_norm_std),
+    ],
+    "rms-uses-l2-norm": [
+        ("rms_norm", rms_norm_l2),
+        ("rms_norm", rms_norm_linalg),
+    ],
+}

@@ -326,9 +326,10 @@ _ENTRIES = [
         "rms-subtracts-mean",
         "RMSNorm subtracts the mean",
         "RMSNorm keeps only Layer Norm's re-scaling: it divides each row by its root mean "
-        "square and never subtracts the mean (Zhang & Sennrich, 2019). Subtracting the mean "
-        "turns it back into Layer Norm without beta, and the outputs differ wherever a row's "
-        "mean is not 0.",
+        "square and never subtracts the mean (Zhang & Sennrich, 2019), neither from x nor "
+        "inside the root. Subtracting it from x turns RMSNorm back into Layer Norm without "
+        "beta; subtracting it inside the root divides by the standard deviation instead. "
+        "Either way the outputs differ wherever a row's mean is not 0.",
         "Which quantity is in the name? Compute only that, from x itself.",
     ),
     Diagnosis(

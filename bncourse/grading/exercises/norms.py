@@ -213,6 +213,8 @@ def _group_ids(channels: int, groups: int, how: str) -> np.ndarray:
         return index % groups
     if how == "swapped":  # (C // G, G), grouped along the axis of size G
         return index // groups
+    if how == "strided":  # (G, C // G), grouped along the axis of size G
+        return index % size
     if how == "one-group":
         return np.zeros(channels, dtype=int)
     if how == "per-channel":
@@ -226,6 +228,7 @@ GROUPING_CHOICE = Choice(
         Option("blocks"),
         Option("interleaved", "gn-wrong-groups"),
         Option("swapped", "gn-wrong-groups"),
+        Option("strided", "gn-wrong-groups"),
         Option("one-group", "gn-wrong-groups"),
         Option("per-channel", "gn-wrong-groups"),
     ),
@@ -288,6 +291,33 @@ def _block_moments(
     return mean, var
 
 
+def _one_pass_as_written(args: dict[str, Any], values: dict[str, Any], groups: int) -> Any:
+    """x_hat when E[x^2] - E[x]^2 is computed in float32 the way a learner writes it (on x,
+    or on x reshaped to (..., groups, C // groups)), or None for the other choices.
+
+    Float32 round-off depends on the order of the sums, so the trap input is only matched
+    when the sums run over the same array shape as the learner's code."""
+    if values["passes"] != "one-pass-float32" or values["roles"] != _CORRECT_ROLES:
+        return None
+    if values.get("grouping", "blocks") != "blocks":
+        return None
+    x32 = np.asarray(args["x"], dtype=np.float32)
+    channels = x32.shape[-1]
+    if groups == 1:
+        shaped, axes = x32, tuple(range(1, x32.ndim))
+    else:
+        shaped = x32.reshape(*x32.shape[:-1], groups, channels // groups)
+        axes = tuple(range(1, shaped.ndim - 2)) + (shaped.ndim - 1,)
+    count = int(np.prod([shaped.shape[a] for a in axes]))
+    mean32 = shaped.mean(axis=axes, keepdims=True)
+    var = ((shaped * shaped).mean(axis=axes, keepdims=True) - mean32**2).astype(np.float64)
+    var = var * count / max(count - values["ddof"], 1)
+    centered = shaped - mean32 if values["centering"] else shaped
+    with np.errstate(divide="ignore", invalid="ignore"):
+        x_hat = f64(centered) / denominator(var, values["eps"], values["denominator"])
+    return x_hat.reshape(x32.shape)
+
+
 def _affine_params(
     args: dict[str, Any], how: str, shape: tuple[int, ...], groups: int
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -321,7 +351,8 @@ def _group_normalize(args: dict[str, Any], values: dict[str, Any], cache: dict) 
     )
     if key not in cache:
         x_hat = np.empty_like(block)
-        for group in np.unique(ids):
+        learner_shaped = _one_pass_as_written(args, values, groups)
+        for group in [] if learner_shaped is not None else np.unique(ids):
             mask = ids == group
             part = block[:, :, mask]
             mean, var = _block_moments(part, values["roles"], values["ddof"], values["passes"])
@@ -330,7 +361,7 @@ def _group_normalize(args: dict[str, Any], values: dict[str, Any], cache: dict) 
                 x_hat[:, :, mask] = centered / denominator(
                     var, values["eps"], values["denominator"]
                 )
-        cache[key] = x_hat.reshape(x.shape)
+        cache[key] = x_hat.reshape(x.shape) if learner_shaped is None else learner_shaped
     gamma, beta = _affine_params(args, values["affine_axis"], x.shape, groups)
     with np.errstate(invalid="ignore", over="ignore"):
         return (apply_affine(cache[key], gamma, beta, values["affine"]),)
@@ -381,9 +412,10 @@ def _rms_axes_choice(args: dict[str, Any]) -> Choice:
 def _rms(args: dict[str, Any], values: dict[str, Any], cache: dict) -> tuple:
     x, gamma = f64(args["x"]), f64(args["gamma"])
     axes = values["axes"]
+    centered = x - x.mean(axis=axes, keepdims=True)
     if values["centering"] == "subtracts-mean":
-        x = x - x.mean(axis=axes, keepdims=True)
-    squares = (x**2).sum(axis=axes, keepdims=True)
+        x = centered
+    squares = ((centered if values["centering"] == "std" else x) ** 2).sum(axis=axes, keepdims=True)
     if values["reduce"] == "mean":
         squares = squares / int(np.prod([x.shape[a] for a in axes]))
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -393,7 +425,14 @@ def _rms(args: dict[str, Any], values: dict[str, Any], cache: dict) -> tuple:
 
 RMS_NORM = Family(
     choices_for=lambda args: (
-        Choice("centering", (Option("none"), Option("subtracts-mean", "rms-subtracts-mean"))),
+        Choice(
+            "centering",
+            (
+                Option("none"),
+                Option("subtracts-mean", "rms-subtracts-mean"),
+                Option("std", "rms-subtracts-mean"),
+            ),
+        ),
         Choice("reduce", (Option("mean"), Option("sum", "rms-uses-l2-norm"))),
         DENOMINATOR_CHOICE,
         Choice("scale", (Option("gamma"), Option("none", "missing-scale-shift"))),
