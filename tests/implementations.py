@@ -949,3 +949,165 @@ WRONG |= {
         ("rms_norm", rms_norm_linalg),
     ],
 }
+
+
+# ---------------------------------------------------------------------------
+# Lesson 09, section 7: adapt_statistics (AdaBN on Dense -> BN -> ReLU blocks); more
+# variants are in tests/test_grading_transfer.py and tests/submissions/transfer.py.
+# ---------------------------------------------------------------------------
+
+
+def _adapt_blocks(x, kernels, gamma, beta, eps, *, stored, next_input, dense=None):
+    """Runs the blocks; ``stored`` and ``next_input`` say what a variant keeps and passes on."""
+    h, means, variances = x, [], []
+    for k in range(len(kernels)):
+        z = h @ kernels[k] if dense is None else dense(h, kernels[k])
+        axes = tuple(range(z.ndim - 1))
+        mean, var = z.mean(axis=axes), z.var(axis=axes)
+        y = gamma[k] * (z - mean) / np.sqrt(var + eps) + beta[k]
+        m, v = stored(k, h, z, y, mean, var, axes)
+        means.append(m)
+        variances.append(v)
+        h = next_input(k, z, y)
+    return np.stack(means), np.stack(variances)
+
+
+def adapt_with_old_statistics_upstream(x, kernels, gamma, beta, moving_mean, moving_var, eps=1e-3):
+    def next_input(k, z, y):
+        return np.maximum(
+            gamma[k] * (z - moving_mean[k]) / np.sqrt(moving_var[k] + eps) + beta[k], 0
+        )
+
+    return _adapt_blocks(
+        x,
+        kernels,
+        gamma,
+        beta,
+        eps,
+        stored=lambda k, h, z, y, m, v, a: (m, v),
+        next_input=next_input,
+    )
+
+
+def adapt_keras_style_momentum(x, kernels, gamma, beta, moving_mean, moving_var, eps=1e-3):
+    def stored(k, h, z, y, m, v, axes):
+        return 0.99 * moving_mean[k] + 0.01 * m, 0.99 * moving_var[k] + 0.01 * v
+
+    return _adapt_blocks(
+        x, kernels, gamma, beta, eps, stored=stored, next_input=lambda k, z, y: np.maximum(y, 0)
+    )
+
+
+def adapt_momentum_point_nine(x, kernels, gamma, beta, moving_mean, moving_var, eps=1e-3):
+    def stored(k, h, z, y, m, v, axes):
+        return 0.9 * moving_mean[k] + 0.1 * m, 0.9 * moving_var[k] + 0.1 * v
+
+    return _adapt_blocks(
+        x, kernels, gamma, beta, eps, stored=stored, next_input=lambda k, z, y: np.maximum(y, 0)
+    )
+
+
+def adapt_statistics_of_block_input(x, kernels, gamma, beta, moving_mean, moving_var, eps=1e-3):
+    def stored(k, h, z, y, m, v, axes):
+        return h.mean(axis=axes), h.var(axis=axes)
+
+    return _adapt_blocks(
+        x, kernels, gamma, beta, eps, stored=stored, next_input=lambda k, z, y: np.maximum(y, 0)
+    )
+
+
+def adapt_statistics_of_relu_output(x, kernels, gamma, beta, moving_mean, moving_var, eps=1e-3):
+    def stored(k, h, z, y, m, v, axes):
+        out = np.maximum(y, 0)
+        return out.mean(axis=axes), out.var(axis=axes)
+
+    return _adapt_blocks(
+        x, kernels, gamma, beta, eps, stored=stored, next_input=lambda k, z, y: np.maximum(y, 0)
+    )
+
+
+def adapt_pytorch_weight_layout(x, kernels, gamma, beta, moving_mean, moving_var, eps=1e-3):
+    return _adapt_blocks(
+        x,
+        kernels,
+        gamma,
+        beta,
+        eps,
+        stored=lambda k, h, z, y, m, v, a: (m, v),
+        next_input=lambda k, z, y: np.maximum(y, 0),
+        dense=lambda h, kernel: h @ kernel.T,
+    )
+
+
+def adapt_einsum_transposed(x, kernels, gamma, beta, moving_mean, moving_var, eps=1e-3):
+    return _adapt_blocks(
+        x,
+        kernels,
+        gamma,
+        beta,
+        eps,
+        stored=lambda k, h, z, y, m, v, a: (m, v),
+        next_input=lambda k, z, y: np.maximum(y, 0),
+        dense=lambda h, kernel: np.einsum("...i,ji->...j", h, kernel),
+    )
+
+
+def adapt_without_relu(x, kernels, gamma, beta, moving_mean, moving_var, eps=1e-3):
+    return _adapt_blocks(
+        x,
+        kernels,
+        gamma,
+        beta,
+        eps,
+        stored=lambda k, h, z, y, m, v, a: (m, v),
+        next_input=lambda k, z, y: y,
+    )
+
+
+def adapt_without_relu_loop(x, kernels, gamma, beta, moving_mean, moving_var, eps=1e-3):
+    h = x.astype(np.float64)
+    means, variances = [], []
+    for kernel, g, b in zip(kernels, gamma, beta, strict=True):
+        z = h @ kernel
+        flat = z.reshape(-1, z.shape[-1])
+        means.append(flat.mean(axis=0))
+        variances.append(flat.var(axis=0))
+        h = g * (z - means[-1]) / np.sqrt(variances[-1] + eps) + b
+    return np.array(means, np.float32), np.array(variances, np.float32)
+
+
+def adapt_inference_pass_first(x, kernels, gamma, beta, moving_mean, moving_var, eps=1e-3):
+    """Runs the old network in inference mode once, then measures every Dense output."""
+    h, dense_outputs = x, []
+    for k in range(len(kernels)):
+        z = h @ kernels[k]
+        dense_outputs.append(z)
+        h = np.maximum(gamma[k] * (z - moving_mean[k]) / np.sqrt(moving_var[k] + eps) + beta[k], 0)
+    axes = tuple(range(x.ndim - 1))
+    return np.stack([z.mean(axis=axes) for z in dense_outputs]), np.stack(
+        [z.var(axis=axes) for z in dense_outputs]
+    )
+
+
+WRONG |= {
+    "adapt-stale-upstream": [
+        ("adapt_statistics", adapt_with_old_statistics_upstream),
+        ("adapt_statistics", adapt_inference_pass_first),
+    ],
+    "adapt-blends-statistics": [
+        ("adapt_statistics", adapt_keras_style_momentum),
+        ("adapt_statistics", adapt_momentum_point_nine),
+    ],
+    "adapt-wrong-tensor": [
+        ("adapt_statistics", adapt_statistics_of_block_input),
+        ("adapt_statistics", adapt_statistics_of_relu_output),
+    ],
+    "adapt-transposed-kernel": [
+        ("adapt_statistics", adapt_pytorch_weight_layout),
+        ("adapt_statistics", adapt_einsum_transposed),
+    ],
+    "adapt-skips-relu": [
+        ("adapt_statistics", adapt_without_relu),
+        ("adapt_statistics", adapt_without_relu_loop),
+    ],
+}

@@ -340,6 +340,53 @@ _ENTRIES = [
         "times too small, so its size depends on how many features there are.",
         "Mean, not sum: divide the sum of squares by the number of values.",
     ),
+    # Lesson 09, section 7 (adapting the statistics, bncourse/grading/exercises/transfer.py)
+    Diagnosis(
+        "adapt-stale-upstream",
+        "later blocks see inputs normalized with the old statistics",
+        "Re-estimating goes block by block because each BN layer's input depends on the "
+        "blocks before it. If block 1 still normalizes with its old statistics while you "
+        "measure block 2's input, block 2's new statistics describe inputs the adapted "
+        "network will never produce: at inference block 1 uses its new statistics.",
+        "Once a block's statistics are re-estimated, use them to compute what the next block "
+        "receives.",
+    ),
+    Diagnosis(
+        "adapt-blends-statistics",
+        "the new statistics are blended into the old ones",
+        "Your moving statistics are a momentum update, old * momentum + new * (1 - "
+        "momentum), as one training-mode call in Keras would leave them. Re-estimating "
+        "(AdaBN) replaces them: the old statistics describe the old data, and keeping a share "
+        "of them keeps a share of the shift.",
+        "How much of the old moving statistics should survive? Store the new ones as they are.",
+    ),
+    Diagnosis(
+        "adapt-wrong-tensor",
+        "the statistics describe the wrong tensor",
+        "A BN layer's moving mean and variance describe what arrives at it: the output of "
+        "the Dense layer before it, not yet normalized. Yours are the statistics of another "
+        "tensor: the BN layer's output, the ReLU's output, or the block's input.",
+        "Write down the block, Dense -> BN -> ReLU, and mark where BN reads its input.",
+    ),
+    Diagnosis(
+        "adapt-transposed-kernel",
+        "the kernel is applied transposed",
+        "A Keras Dense kernel has shape (inputs, units): the layer computes x @ kernel, so "
+        "column j holds the weights of unit j. Using kernel.T (PyTorch stores its weight as "
+        "(units, inputs) and computes x @ weight.T) mixes the units up whenever the kernel is "
+        "square.",
+        "Which axis of the kernel matches the input's last axis?",
+    ),
+    Diagnosis(
+        "adapt-skips-relu",
+        "the next block gets BN's output without the ReLU",
+        "Each block is Dense -> BN -> ReLU, so the next block's Dense layer receives the "
+        "ReLU's output: BN's output with its negative values set to 0. Without the ReLU the "
+        "next block's input, and so every later BN layer's new statistics, describe a "
+        "network that does not exist.",
+        "Follow one value through a whole block: what is the last thing that happens to it "
+        "before the next Dense layer?",
+    ),
     # --- Lesson 10 (BN in deployment) ---
     # --- Lesson 11 (capstone) ---
 ]
