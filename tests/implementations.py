@@ -881,6 +881,142 @@ WRONG |= {
 
 
 # ---------------------------------------------------------------------------
+# Lesson 09: Layer Norm, Group Norm and RMSNorm (catalogue section "Lesson 09"); more
+# variants are in tests/test_grading_norms.py and tests/submissions/norms.py.
+# ---------------------------------------------------------------------------
+
+
+def layer_norm_axes(x, gamma, beta, eps=1e-3):
+    axes = tuple(range(1, x.ndim))
+    mu = x.mean(axis=axes, keepdims=True)
+    return gamma * (x - mu) / np.sqrt(x.var(axis=axes, keepdims=True) + eps) + beta
+
+
+def layer_norm_flatten(x, gamma, beta, eps=1e-3):
+    rows = x.reshape(len(x), -1).astype(np.float64)
+    mu = rows.mean(axis=1, keepdims=True)
+    sd = np.sqrt(((rows - mu) ** 2).mean(axis=1, keepdims=True) + eps)
+    return (gamma * ((rows - mu) / sd).reshape(x.shape) + beta).astype(np.float32)
+
+
+def layer_norm_per_sample(x, gamma, beta, eps=1e-3):
+    out = np.empty(x.shape, dtype=np.float32)
+    for n, sample in enumerate(x):
+        out[n] = gamma * (sample - sample.mean()) / np.sqrt(sample.var() + eps) + beta
+    return out
+
+
+def group_norm_reshape(x, gamma, beta, groups, eps=1e-3):
+    g = x.reshape(*x.shape[:-1], groups, x.shape[-1] // groups)
+    axes = tuple(range(1, g.ndim - 2)) + (g.ndim - 1,)
+    x_hat = (g - g.mean(axis=axes, keepdims=True)) / np.sqrt(g.var(axis=axes, keepdims=True) + eps)
+    return gamma * x_hat.reshape(x.shape) + beta
+
+
+def group_norm_loops(x, gamma, beta, groups, eps=1e-3):
+    size = x.shape[-1] // groups
+    out = np.empty(x.shape, dtype=np.float64)
+    for n in range(len(x)):
+        for k in range(groups):
+            part = x[n, ..., k * size : (k + 1) * size].astype(np.float64)
+            out[n, ..., k * size : (k + 1) * size] = (part - part.mean()) / np.sqrt(
+                part.var() + eps
+            )
+    return (gamma * out + beta).astype(np.float32)
+
+
+def group_norm_channels_first(x, gamma, beta, groups, eps=1e-3):
+    n, c = x.shape[0], x.shape[-1]
+    t = np.moveaxis(x, -1, 1).reshape(n, groups, -1)  # (N, G, C // G * positions)
+    x_hat = (t - t.mean(axis=2, keepdims=True)) / np.sqrt(t.var(axis=2, keepdims=True) + eps)
+    x_hat = np.moveaxis(x_hat.reshape((n, c) + x.shape[1:-1]), 1, -1)
+    return x_hat * gamma + beta
+
+
+def layer_norm_over_batch(x, gamma, beta, eps=1e-3):
+    axes = tuple(range(x.ndim - 1))
+    return gamma * (x - x.mean(axis=axes)) / np.sqrt(x.var(axis=axes) + eps) + beta
+
+
+def group_norm_batch_and_group(x, gamma, beta, groups, eps=1e-3):
+    g = x.reshape(*x.shape[:-1], groups, x.shape[-1] // groups)
+    axes = tuple(range(0, g.ndim - 2)) + (g.ndim - 1,)
+    x_hat = (g - g.mean(axis=axes, keepdims=True)) / np.sqrt(g.var(axis=axes, keepdims=True) + eps)
+    return gamma * x_hat.reshape(x.shape) + beta
+
+
+def group_norm_interleaved(x, gamma, beta, groups, eps=1e-3):
+    g = x.reshape(*x.shape[:-1], x.shape[-1] // groups, groups)
+    axes = tuple(range(1, g.ndim - 2)) + (g.ndim - 2,)
+    x_hat = (g - g.mean(axis=axes, keepdims=True)) / np.sqrt(g.var(axis=axes, keepdims=True) + eps)
+    return gamma * x_hat.reshape(x.shape) + beta
+
+
+def group_norm_as_layer_norm(x, gamma, beta, groups, eps=1e-3):
+    return layer_norm_axes(x, gamma, beta, eps)
+
+
+def layer_norm_gamma_per_sample(x, gamma, beta, eps=1e-3):
+    axes = tuple(range(1, x.ndim))
+    x_hat = (x - x.mean(axis=axes, keepdims=True)) / np.sqrt(x.var(axis=axes, keepdims=True) + eps)
+    shape = (-1,) + (1,) * (x.ndim - 1)
+    return gamma.reshape(shape) * x_hat + beta.reshape(shape)
+
+
+def group_norm_gamma_per_group(x, gamma, beta, groups, eps=1e-3):
+    g = x.reshape(*x.shape[:-1], groups, x.shape[-1] // groups)
+    axes = tuple(range(1, g.ndim - 2)) + (g.ndim - 1,)
+    x_hat = (g - g.mean(axis=axes, keepdims=True)) / np.sqrt(g.var(axis=axes, keepdims=True) + eps)
+    return (gamma[:groups, None] * x_hat + beta[:groups, None]).reshape(x.shape)
+
+
+def rms_norm_centered(x, gamma, eps=1e-6):
+    c = x - x.mean(axis=-1, keepdims=True)
+    return gamma * c / np.sqrt((c**2).mean(axis=-1, keepdims=True) + eps)
+
+
+def rms_norm_std(x, gamma, eps=1e-6):
+    return gamma * x / np.sqrt(x.var(axis=-1, keepdims=True) + eps)
+
+
+def rms_norm_l2(x, gamma, eps=1e-6):
+    return gamma * x / np.sqrt((x**2).sum(axis=-1, keepdims=True) + eps)
+
+
+def rms_norm_linalg(x, gamma, eps=1e-6):
+    return gamma * x / (np.linalg.norm(x, axis=-1, keepdims=True) + eps)
+
+
+CORRECT |= {
+    "layer_norm": [layer_norm_axes, layer_norm_flatten, layer_norm_per_sample],
+    "group_norm": [group_norm_reshape, group_norm_loops, group_norm_channels_first],
+}
+
+WRONG |= {
+    "norm-stats-over-batch": [
+        ("layer_norm", layer_norm_over_batch),
+        ("group_norm", group_norm_batch_and_group),
+    ],
+    "gn-wrong-groups": [
+        ("group_norm", group_norm_interleaved),
+        ("group_norm", group_norm_as_layer_norm),
+    ],
+    "norm-affine-wrong-axis": [
+        ("layer_norm", layer_norm_gamma_per_sample),
+        ("group_norm", group_norm_gamma_per_group),
+    ],
+    "rms-subtracts-mean": [
+        ("rms_norm", rms_norm_centered),
+        ("rms_norm", rms_norm_std),
+    ],
+    "rms-uses-l2-norm": [
+        ("rms_norm", rms_norm_l2),
+        ("rms_norm", rms_norm_linalg),
+    ],
+}
+
+
+# ---------------------------------------------------------------------------
 # Lesson 05's node-by-node exercises and numerical gradient: wrong implementations for its
 # catalogue section, defined with their own tests in tests/test_grading_backprop.py.
 # ---------------------------------------------------------------------------
@@ -913,3 +1049,165 @@ from .test_grading_placement import WRONG as _WRONG_07  # noqa: E402
 
 for _diagnosis in _LESSON_07:
     WRONG.setdefault(_diagnosis, []).extend(_WRONG_07[_diagnosis])
+
+
+# ---------------------------------------------------------------------------
+# Lesson 09, section 7: adapt_statistics (AdaBN on Dense -> BN -> ReLU blocks); more
+# variants are in tests/test_grading_transfer.py and tests/submissions/transfer.py.
+# ---------------------------------------------------------------------------
+
+
+def _adapt_blocks(x, kernels, gamma, beta, eps, *, stored, next_input, dense=None):
+    """Runs the blocks; ``stored`` and ``next_input`` say what a variant keeps and passes on."""
+    h, means, variances = x, [], []
+    for k in range(len(kernels)):
+        z = h @ kernels[k] if dense is None else dense(h, kernels[k])
+        axes = tuple(range(z.ndim - 1))
+        mean, var = z.mean(axis=axes), z.var(axis=axes)
+        y = gamma[k] * (z - mean) / np.sqrt(var + eps) + beta[k]
+        m, v = stored(k, h, z, y, mean, var, axes)
+        means.append(m)
+        variances.append(v)
+        h = next_input(k, z, y)
+    return np.stack(means), np.stack(variances)
+
+
+def adapt_with_old_statistics_upstream(x, kernels, gamma, beta, moving_mean, moving_var, eps=1e-3):
+    def next_input(k, z, y):
+        return np.maximum(
+            gamma[k] * (z - moving_mean[k]) / np.sqrt(moving_var[k] + eps) + beta[k], 0
+        )
+
+    return _adapt_blocks(
+        x,
+        kernels,
+        gamma,
+        beta,
+        eps,
+        stored=lambda k, h, z, y, m, v, a: (m, v),
+        next_input=next_input,
+    )
+
+
+def adapt_keras_style_momentum(x, kernels, gamma, beta, moving_mean, moving_var, eps=1e-3):
+    def stored(k, h, z, y, m, v, axes):
+        return 0.99 * moving_mean[k] + 0.01 * m, 0.99 * moving_var[k] + 0.01 * v
+
+    return _adapt_blocks(
+        x, kernels, gamma, beta, eps, stored=stored, next_input=lambda k, z, y: np.maximum(y, 0)
+    )
+
+
+def adapt_momentum_point_nine(x, kernels, gamma, beta, moving_mean, moving_var, eps=1e-3):
+    def stored(k, h, z, y, m, v, axes):
+        return 0.9 * moving_mean[k] + 0.1 * m, 0.9 * moving_var[k] + 0.1 * v
+
+    return _adapt_blocks(
+        x, kernels, gamma, beta, eps, stored=stored, next_input=lambda k, z, y: np.maximum(y, 0)
+    )
+
+
+def adapt_statistics_of_block_input(x, kernels, gamma, beta, moving_mean, moving_var, eps=1e-3):
+    def stored(k, h, z, y, m, v, axes):
+        return h.mean(axis=axes), h.var(axis=axes)
+
+    return _adapt_blocks(
+        x, kernels, gamma, beta, eps, stored=stored, next_input=lambda k, z, y: np.maximum(y, 0)
+    )
+
+
+def adapt_statistics_of_relu_output(x, kernels, gamma, beta, moving_mean, moving_var, eps=1e-3):
+    def stored(k, h, z, y, m, v, axes):
+        out = np.maximum(y, 0)
+        return out.mean(axis=axes), out.var(axis=axes)
+
+    return _adapt_blocks(
+        x, kernels, gamma, beta, eps, stored=stored, next_input=lambda k, z, y: np.maximum(y, 0)
+    )
+
+
+def adapt_pytorch_weight_layout(x, kernels, gamma, beta, moving_mean, moving_var, eps=1e-3):
+    return _adapt_blocks(
+        x,
+        kernels,
+        gamma,
+        beta,
+        eps,
+        stored=lambda k, h, z, y, m, v, a: (m, v),
+        next_input=lambda k, z, y: np.maximum(y, 0),
+        dense=lambda h, kernel: h @ kernel.T,
+    )
+
+
+def adapt_einsum_transposed(x, kernels, gamma, beta, moving_mean, moving_var, eps=1e-3):
+    return _adapt_blocks(
+        x,
+        kernels,
+        gamma,
+        beta,
+        eps,
+        stored=lambda k, h, z, y, m, v, a: (m, v),
+        next_input=lambda k, z, y: np.maximum(y, 0),
+        dense=lambda h, kernel: np.einsum("...i,ji->...j", h, kernel),
+    )
+
+
+def adapt_without_relu(x, kernels, gamma, beta, moving_mean, moving_var, eps=1e-3):
+    return _adapt_blocks(
+        x,
+        kernels,
+        gamma,
+        beta,
+        eps,
+        stored=lambda k, h, z, y, m, v, a: (m, v),
+        next_input=lambda k, z, y: y,
+    )
+
+
+def adapt_without_relu_loop(x, kernels, gamma, beta, moving_mean, moving_var, eps=1e-3):
+    h = x.astype(np.float64)
+    means, variances = [], []
+    for kernel, g, b in zip(kernels, gamma, beta, strict=True):
+        z = h @ kernel
+        flat = z.reshape(-1, z.shape[-1])
+        means.append(flat.mean(axis=0))
+        variances.append(flat.var(axis=0))
+        h = g * (z - means[-1]) / np.sqrt(variances[-1] + eps) + b
+    return np.array(means, np.float32), np.array(variances, np.float32)
+
+
+def adapt_inference_pass_first(x, kernels, gamma, beta, moving_mean, moving_var, eps=1e-3):
+    """Runs the old network in inference mode once, then measures every Dense output."""
+    h, dense_outputs = x, []
+    for k in range(len(kernels)):
+        z = h @ kernels[k]
+        dense_outputs.append(z)
+        h = np.maximum(gamma[k] * (z - moving_mean[k]) / np.sqrt(moving_var[k] + eps) + beta[k], 0)
+    axes = tuple(range(x.ndim - 1))
+    return np.stack([z.mean(axis=axes) for z in dense_outputs]), np.stack(
+        [z.var(axis=axes) for z in dense_outputs]
+    )
+
+
+WRONG |= {
+    "adapt-stale-upstream": [
+        ("adapt_statistics", adapt_with_old_statistics_upstream),
+        ("adapt_statistics", adapt_inference_pass_first),
+    ],
+    "adapt-blends-statistics": [
+        ("adapt_statistics", adapt_keras_style_momentum),
+        ("adapt_statistics", adapt_momentum_point_nine),
+    ],
+    "adapt-wrong-tensor": [
+        ("adapt_statistics", adapt_statistics_of_block_input),
+        ("adapt_statistics", adapt_statistics_of_relu_output),
+    ],
+    "adapt-transposed-kernel": [
+        ("adapt_statistics", adapt_pytorch_weight_layout),
+        ("adapt_statistics", adapt_einsum_transposed),
+    ],
+    "adapt-skips-relu": [
+        ("adapt_statistics", adapt_without_relu),
+        ("adapt_statistics", adapt_without_relu_loop),
+    ],
+}

@@ -681,6 +681,101 @@ _ENTRIES = [
     ),
     # --- Lesson 08 (what BN buys you) ---
     # --- Lesson 09 (beyond BN: LayerNorm, GroupNorm, RMSNorm) ---
+    Diagnosis(
+        "norm-stats-over-batch",
+        "the statistics average over the batch axis",
+        "Layer Norm, Group Norm and RMSNorm exist so that a sample never depends on the other "
+        "samples in its batch: each sample (or token) gets its own statistics. Yours mix "
+        "values from several samples, the way BN does, so the output for one sample changes "
+        "with its batch mates and a batch of one behaves differently from a batch of many.",
+        "Take one sample on its own: which of its values share a statistic? The batch axis "
+        "(axis 0) is never among the axes you average over.",
+    ),
+    Diagnosis(
+        "gn-wrong-groups",
+        "the channels are split into the wrong groups",
+        "Group Norm splits the C channels into `groups` groups of C // groups consecutive "
+        "channels: with 6 channels and groups=2, channels 0 to 2 form one group and 3 to 5 "
+        "the other. Your groups hold other channels: every second channel (an interleaved "
+        "split), groups of size `groups` instead of `groups` groups, or no split at all.",
+        "When you reshape the channel axis, which of the two new axes has `groups` entries, "
+        "and over which one do you average?",
+    ),
+    Diagnosis(
+        "norm-affine-wrong-axis",
+        "gamma and beta are applied along the wrong axis",
+        "There is one gamma and one beta per channel (shape (C,)), whatever the statistics "
+        "were computed over: every sample and every group uses the same per-channel gamma "
+        "and beta. Yours give each sample, or each group, its own value, for example after "
+        "transposing the batch to reuse BN code, or by keeping one gamma per group.",
+        "After normalizing, put x_hat back in the input's layout, then scale and shift "
+        "along the channel (last) axis.",
+    ),
+    Diagnosis(
+        "rms-subtracts-mean",
+        "RMSNorm subtracts the mean",
+        "RMSNorm keeps only Layer Norm's re-scaling: it divides each row by its root mean "
+        "square and never subtracts the mean (Zhang & Sennrich, 2019), neither from x nor "
+        "inside the root. Subtracting it from x turns RMSNorm back into Layer Norm without "
+        "beta; subtracting it inside the root divides by the standard deviation instead. "
+        "Either way the outputs differ wherever a row's mean is not 0.",
+        "Which quantity is in the name? Compute only that, from x itself.",
+    ),
+    Diagnosis(
+        "rms-uses-l2-norm",
+        "divides by the length of the row, not its root mean square",
+        "The root mean square is sqrt(mean(x^2)): the mean of the squares, over the d values "
+        "of the row. Dividing by sqrt(sum(x^2)) (np.linalg.norm) makes the output sqrt(d) "
+        "times too small, so its size depends on how many features there are.",
+        "Mean, not sum: divide the sum of squares by the number of values.",
+    ),
+    # Lesson 09, section 7 (adapting the statistics, bncourse/grading/exercises/transfer.py)
+    Diagnosis(
+        "adapt-stale-upstream",
+        "later blocks see inputs normalized with the old statistics",
+        "Re-estimating goes block by block because each BN layer's input depends on the "
+        "blocks before it. If block 1 still normalizes with its old statistics while you "
+        "measure block 2's input, block 2's new statistics describe inputs the adapted "
+        "network will never produce: at inference block 1 uses its new statistics.",
+        "Once a block's statistics are re-estimated, use them to compute what the next block "
+        "receives.",
+    ),
+    Diagnosis(
+        "adapt-blends-statistics",
+        "the new statistics are blended into the old ones",
+        "Your moving statistics are a momentum update, old * momentum + new * (1 - "
+        "momentum), as one training-mode call in Keras would leave them. Re-estimating "
+        "(AdaBN) replaces them: the old statistics describe the old data, and keeping a share "
+        "of them keeps a share of the shift.",
+        "How much of the old moving statistics should survive? Store the new ones as they are.",
+    ),
+    Diagnosis(
+        "adapt-wrong-tensor",
+        "the statistics describe the wrong tensor",
+        "A BN layer's moving mean and variance describe what arrives at it: the output of "
+        "the Dense layer before it, not yet normalized. Yours are the statistics of another "
+        "tensor: the BN layer's output, the ReLU's output, or the block's input.",
+        "Write down the block, Dense -> BN -> ReLU, and mark where BN reads its input.",
+    ),
+    Diagnosis(
+        "adapt-transposed-kernel",
+        "the kernel is applied transposed",
+        "A Keras Dense kernel has shape (inputs, units): the layer computes x @ kernel, so "
+        "column j holds the weights of unit j. Using kernel.T (PyTorch stores its weight as "
+        "(units, inputs) and computes x @ weight.T) mixes the units up whenever the kernel is "
+        "square.",
+        "Which axis of the kernel matches the input's last axis?",
+    ),
+    Diagnosis(
+        "adapt-skips-relu",
+        "the next block gets BN's output without the ReLU",
+        "Each block is Dense -> BN -> ReLU, so the next block's Dense layer receives the "
+        "ReLU's output: BN's output with its negative values set to 0. Without the ReLU the "
+        "next block's input, and so every later BN layer's new statistics, describe a "
+        "network that does not exist.",
+        "Follow one value through a whole block: what is the last thing that happens to it "
+        "before the next Dense layer?",
+    ),
     # --- Lesson 10 (BN in deployment) ---
     # --- Lesson 11 (capstone) ---
 ]
