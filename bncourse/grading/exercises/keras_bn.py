@@ -515,6 +515,21 @@ EXERCISES = [
         ("kernel", "bias"),
         _fold_cases,
         FOLD,
+        hints=(
+            "In inference mode, what does BN do to one feature z? Its mean, variance, gamma "
+            "and beta are fixed numbers, so BN(z) is a straight line in z: what are its slope "
+            "and its intercept? And what happens to a linear layer whose output feature c is "
+            "multiplied by a number and shifted by another?",
+            "Write BN(z) = s * z + t per feature, with s = gamma / sqrt(moving_var + eps) and "
+            "t = beta - s * moving_mean. Substitute z = x W + b: the result is x (W s) + "
+            "(b s + t). So the new kernel is W times s (each output feature's slice scaled "
+            "by its own s) and the new bias is (b - moving_mean) * s + beta.",
+            "scale = gamma / np.sqrt(moving_var + eps), one number per output feature. The "
+            "output features are the kernel's last axis, so kernel * scale broadcasts for "
+            "Dense (in, C) and Conv2D (kh, kw, in, C) alike. Replace a None bias by "
+            "np.zeros(C) first, then new_bias = (bias - moving_mean) * scale + beta. Return "
+            "both as float32, without modifying the inputs.",
+        ),
     ),
     Exercise(
         "build_dense_bn_model",
@@ -524,5 +539,19 @@ EXERCISES = [
         _model_cases,
         custom_judge=judge_model,
         custom_invoke=invoke_builder,
+        hints=(
+            "Which output does BN normalize in the original paper: the hidden layer's "
+            "pre-activation or its activation? And once BN subtracts the batch mean, what is "
+            "left of a bias added just before it?",
+            "Plan the layers from input to output: an input of shape (input_dim,); a hidden "
+            "Dense layer with `units` units and no bias and no activation of its own; "
+            "BatchNormalization with Keras's defaults; the ReLU; an output Dense layer with "
+            "one unit per class and a softmax.",
+            "Start from keras.Input((input_dim,)). Give the hidden Dense layer use_bias=False "
+            "and no activation argument; BatchNormalization() needs no arguments; the ReLU "
+            "becomes a layer of its own after it; the last Dense layer carries the softmax. "
+            "Put the layers in keras.Sequential([...]) (or connect them and call "
+            "keras.Model(inputs, outputs)) and return the model without compiling it.",
+        ),
     ),
 ]
