@@ -18,6 +18,7 @@ from bncourse.lab.experiments import Sweep, probe_drift
 from bncourse.lab.training import Run
 
 __all__ = [
+    "steps_to_accuracy",
     "difference_and_spread",
     "drift_after",
     "final_accuracy",
@@ -32,6 +33,21 @@ _SEED_STYLES = ("-", "--", ":", "-.")
 
 def _format(value: float) -> str:
     return f"{value:g}"
+
+
+def steps_to_accuracy(
+    steps: Sequence[int] | np.ndarray, accuracy: Sequence[float] | np.ndarray, target: float
+) -> float:
+    """The first recorded step at which ``accuracy`` reaches ``target`` (>=), NaN if none.
+
+    ``steps`` holds the optimizer step of each evaluation and ``accuracy`` the accuracy
+    measured there (the course's version of lesson 08's exercise).
+    """
+    steps, accuracy = np.asarray(steps), np.asarray(accuracy, dtype=np.float64)
+    if steps.shape != accuracy.shape or steps.ndim != 1:
+        raise ValueError("steps and accuracy must be 1-D arrays of the same length")
+    reached = np.flatnonzero(accuracy >= target)
+    return float(steps[reached[0]]) if len(reached) else float("nan")
 
 
 def difference_and_spread(
