@@ -814,7 +814,7 @@ WRONG = {
     ],
 }
 
-# Lesson 08's exercise has its own wrong implementations (tests/test_grading_benefits.py).
+# Lesson 08's exercises have their own wrong implementations (tests/test_grading_benefits.py).
 from .test_grading_benefits import WRONG as _BENEFITS_WRONG  # noqa: E402
 
-WRONG.update({d: [("steps_to_accuracy", fn) for fn in fns] for d, fns in _BENEFITS_WRONG.items()})
+WRONG.update(_BENEFITS_WRONG)

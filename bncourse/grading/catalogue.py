@@ -293,7 +293,7 @@ _ENTRIES = [
     # --- Lesson 08 (what BN buys you) ---
     Diagnosis(
         "steps-to-index",
-        "the evaluation's position, not its step",
+        "a position in the arrays instead of the value recorded there",
         "The curve is measured every few optimizer steps, and `steps` records the step of "
         "each evaluation. Your function returned where the evaluation sits in the arrays "
         "(its index, or how many evaluations it took), or rebuilt the step from that "
@@ -303,7 +303,7 @@ _ENTRIES = [
     ),
     Diagnosis(
         "strict-threshold",
-        "'reaches the target' read as 'exceeds it'",
+        "'reaches' read as 'exceeds'",
         "An accuracy exactly equal to the target has reached it. Accuracies are fractions of "
         "a fixed number of images, so a value equal to the target happens (0.875 is 7 of 8), "
         "and with > your function skips that evaluation and reports a later one.",
@@ -321,7 +321,7 @@ _ENTRIES = [
     ),
     Diagnosis(
         "never-reached-not-handled",
-        "a curve that never reaches the target is not reported as NaN",
+        "'never' is not reported as NaN",
         "When no evaluation reaches the target, the contract asks for NaN, so that a mean "
         "over seeds shows the failure and np.isnan can count it. Your function returned a "
         "step, a number standing for 'never' (0, -1, inf or a length), or nothing, or it "
@@ -332,10 +332,26 @@ _ENTRIES = [
     ),
     Diagnosis(
         "hard-coded-target",
-        "the target is fixed, not taken from the argument",
+        "a fixed target instead of the argument",
         "Your function behaves as if the target were always the lesson's 95%. The same "
         "helper measures steps to 80% for Figure 1, and to any target you choose.",
         "Compare with the `target` argument.",
+    ),
+    Diagnosis(
+        "one-seed-is-enough",
+        "a learning rate counted as working when not every seed trained",
+        "A learning rate belongs to the working range only if the network learned with it "
+        "on every seed: one lucky seed, or a mean over seeds pulled up by good runs, hides "
+        "the seeds that failed, and the range then looks wider than it is.",
+        "For each learning rate, ask whether all of its seeds passed.",
+    ),
+    Diagnosis(
+        "diverged-not-failure",
+        "a diverged run (nan) does not count as a failure",
+        "A run whose loss became infinite or NaN ends with a nan accuracy. It did not learn. "
+        "np.nanmin and np.nanmean skip it, and a test such as `not (accuracy < threshold)` "
+        "lets it pass, so the learning rate where it diverged looks usable.",
+        "What does nan >= threshold give? Let that decide, or turn nan into a failing value first.",
     ),
     # --- Lesson 09 (beyond BN: LayerNorm, GroupNorm, RMSNorm) ---
     # --- Lesson 10 (BN in deployment) ---

@@ -1,6 +1,7 @@
 # ruff: noqa: B905 - learners write zip() without strict=
-"""Learner-style submissions for lesson 08's ``steps_to_accuracy``, written from the lesson's
-text only: loops over positions, generators, list comprehensions, itertools, small classes."""
+"""Learner-style submissions for lesson 08's ``steps_to_accuracy`` and
+``working_learning_rates``, written from the lesson's text only: loops over positions,
+generators, list comprehensions, itertools, small classes, pandas-free table code."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import math
 import numpy as np
 
 EXERCISE = "steps_to_accuracy"
+RANGE = "working_learning_rates"
 TARGET = 0.95  # the lesson's target, copied into a learner's notebook
 
 
@@ -64,6 +66,32 @@ def through_a_class(steps, accuracy, target):
     return np.nan if step is None else step
 
 
+def range_row_by_row(learning_rates, final_accuracy, threshold=0.5):
+    good = []
+    for rate, seeds in zip(learning_rates, final_accuracy):
+        if all(not math.isnan(a) and a >= threshold for a in seeds):
+            good.append(rate)
+    if not good:
+        return math.nan, math.nan
+    return good[0], good[-1]
+
+
+def range_with_masks(learning_rates, final_accuracy, threshold=0.5):
+    finals = np.where(np.isnan(final_accuracy), -1.0, final_accuracy)
+    rates = np.asarray(learning_rates)[np.min(finals, axis=1) >= threshold]
+    return (rates.min(), rates.max()) if rates.size else (np.nan, np.nan)
+
+
+def range_counting_passes(learning_rates, final_accuracy, threshold=0.5):
+    seeds = final_accuracy.shape[1]
+    with np.errstate(invalid="ignore"):
+        passes = np.sum(final_accuracy >= threshold, axis=1)
+    indices = [i for i in range(len(learning_rates)) if passes[i] == seeds]
+    if len(indices) == 0:
+        return (float("nan"), float("nan"))
+    return (float(learning_rates[indices[0]]), float(learning_rates[indices[-1]]))
+
+
 CORRECT = [
     (EXERCISE, while_over_positions),
     (EXERCISE, generator_with_default),
@@ -71,6 +99,9 @@ CORRECT = [
     (EXERCISE, compress_then_first),
     (EXERCISE, masked_minimum),
     (EXERCISE, through_a_class),
+    (RANGE, range_row_by_row),
+    (RANGE, range_with_masks),
+    (RANGE, range_counting_passes),
 ]
 
 # ---------------------------------------------------------------------------
@@ -161,6 +192,79 @@ def zero_position_means_never(steps, accuracy, target):
     return steps[position]
 
 
+def range_if_any_seed_learned(learning_rates, final_accuracy, threshold=0.5):
+    good = [r for r, seeds in zip(learning_rates, final_accuracy) if max(seeds) >= threshold]
+    return (min(good), max(good)) if good else (np.nan, np.nan)
+
+
+def range_mean_over_seeds(learning_rates, final_accuracy, threshold=0.5):
+    means = np.nan_to_num(final_accuracy, nan=0.0).mean(axis=1)
+    good = np.asarray(learning_rates)[means >= threshold]
+    return (good[0], good[-1]) if len(good) else (np.nan, np.nan)
+
+
+def range_nanmin_skips_diverged(learning_rates, final_accuracy, threshold=0.5):
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        worst = np.nanmin(final_accuracy, axis=1)
+    good = [r for r, w in zip(learning_rates, worst) if w >= threshold]
+    return (good[0], good[-1]) if good else (np.nan, np.nan)
+
+
+def range_no_seed_below(learning_rates, final_accuracy, threshold=0.5):
+    good = []
+    for rate, seeds in zip(learning_rates, final_accuracy):
+        if not any(a < threshold for a in seeds):  # nan < threshold is False
+            good.append(rate)
+    return (good[0], good[-1]) if good else (np.nan, np.nan)
+
+
+def range_strictly_above(learning_rates, final_accuracy, threshold=0.5):
+    finals = np.nan_to_num(final_accuracy, nan=0.0)
+    good = np.asarray(learning_rates)[(finals > threshold).all(axis=1)]
+    return (good[0], good[-1]) if len(good) else (np.nan, np.nan)
+
+
+def range_returns_positions(learning_rates, final_accuracy, threshold=0.5):
+    finals = np.nan_to_num(final_accuracy, nan=0.0)
+    where = np.where((finals >= threshold).all(axis=1))[0]
+    return (where.min(), where.max()) if len(where) else (np.nan, np.nan)
+
+
+def range_min_of_empty(learning_rates, final_accuracy, threshold=0.5):
+    finals = np.nan_to_num(final_accuracy, nan=0.0)
+    good = np.asarray(learning_rates)[(finals >= threshold).all(axis=1)]
+    return good.min(), good.max()  # ValueError when nothing trains
+
+
+def range_whole_sweep_when_none(learning_rates, final_accuracy, threshold=0.5):
+    finals = np.nan_to_num(final_accuracy, nan=0.0)
+    good = np.asarray(learning_rates)[(finals >= threshold).all(axis=1)]
+    if len(good) == 0:
+        return learning_rates[0], learning_rates[-1]
+    return good[0], good[-1]
+
+
+def range_half_is_fixed(learning_rates, final_accuracy, threshold=0.5):
+    finals = np.nan_to_num(final_accuracy, nan=0.0)
+    good = np.asarray(learning_rates)[(finals >= 0.5).all(axis=1)]
+    return (good[0], good[-1]) if len(good) else (np.nan, np.nan)
+
+
+def range_stops_at_first_gap(learning_rates, final_accuracy, threshold=0.5):
+    finals = np.nan_to_num(final_accuracy, nan=0.0)
+    ok = list((finals >= threshold).all(axis=1))
+    if True not in ok:
+        return np.nan, np.nan
+    low = ok.index(True)
+    high = low
+    while high + 1 < len(ok) and ok[high + 1]:
+        high += 1
+    return learning_rates[low], learning_rates[high]
+
+
 WRONG = [
     (EXERCISE, position_from_comprehension, "steps-to-index"),
     (EXERCISE, evaluations_needed, "steps-to-index"),
@@ -176,4 +280,14 @@ WRONG = [
     (EXERCISE, argmax_of_mask, "never-reached-not-handled"),
     (EXERCISE, lesson_target, "hard-coded-target"),
     (EXERCISE, zero_position_means_never, None),
+    (RANGE, range_if_any_seed_learned, "one-seed-is-enough"),
+    (RANGE, range_mean_over_seeds, "one-seed-is-enough"),
+    (RANGE, range_nanmin_skips_diverged, "diverged-not-failure"),
+    (RANGE, range_no_seed_below, "diverged-not-failure"),
+    (RANGE, range_strictly_above, "strict-threshold"),
+    (RANGE, range_returns_positions, "steps-to-index"),
+    (RANGE, range_min_of_empty, "never-reached-not-handled"),
+    (RANGE, range_whole_sweep_when_none, "never-reached-not-handled"),
+    (RANGE, range_half_is_fixed, "hard-coded-target"),
+    (RANGE, range_stops_at_first_gap, None),
 ]

@@ -1,19 +1,27 @@
-"""Lesson 08 (what BN buys you): ``steps_to_accuracy``, the speed measurement a practitioner keeps.
+"""Lesson 08 (what BN buys you): the measurement helpers a practitioner keeps.
 
-``steps_to_accuracy(steps, accuracy, target)`` reads a training curve measured every few
-optimizer steps (``steps``: the step of each evaluation, ``accuracy``: the validation
-accuracy measured there) and returns the first recorded step at which the accuracy reaches
-``target`` (``>=``), or NaN when it never does. It is an array exercise with a family of
-mistakes: reporting the evaluation's position instead of its step, or rebuilding the step
-from the position (``steps-to-index``), ``>`` for ``>=`` (``strict-threshold``), the last
-crossing instead of the first (``last-crossing``), something other than NaN when the target
-is never reached (``never-reached-not-handled``) and a target fixed at the lesson's 95%
-(``hard-coded-target``).
+* ``steps_to_accuracy(steps, accuracy, target)`` reads a training curve measured every few
+  optimizer steps (``steps``: the step of each evaluation, ``accuracy``: the validation
+  accuracy measured there) and returns the first recorded step at which the accuracy
+  reaches ``target`` (``>=``), or NaN when it never does.
+* ``working_learning_rates(learning_rates, final_accuracy, threshold=0.5)`` reads a
+  learning-rate sweep ((rates, seeds) final accuracies, NaN for a diverged run) and returns
+  the smallest and largest learning rate at which every seed reached ``threshold``, or
+  (NaN, NaN) when none did.
 
-The cases put the curve's ties, dips and steps that do not start at one evaluation interval
-where each mistake changes the answer. One more rule wraps the standard judge: a function
-that returns nothing, or raises, only on the curves that never reach the target has not
-handled that case (``never-reached-not-handled``), whatever it raised.
+Both are array exercises with a family of mistakes: a position instead of the value recorded
+there (``steps-to-index``), ``>`` for ``>=`` (``strict-threshold``), the last crossing instead
+of the first (``last-crossing``), something other than NaN for "never"
+(``never-reached-not-handled``), a target fixed at the lesson's value (``hard-coded-target``),
+one seed or the mean over seeds standing for every seed (``one-seed-is-enough``) and a
+diverged run that does not count as a failure (``diverged-not-failure``).
+
+The cases put ties, dips, diverged runs and steps that do not start at one evaluation
+interval where each mistake changes the answer. One more rule wraps the standard judge: a
+function that returns nothing, or raises, only where the answer is "never" has not handled
+that case (``never-reached-not-handled``), whatever it raised. A step or a learning rate is
+a number: ints, floats and NumPy scalars all fit, so the standard judge's float32 notes are
+left out.
 """
 
 from __future__ import annotations
@@ -23,13 +31,14 @@ from typing import Any
 
 import numpy as np
 
+from bncourse.grading.catalogue import Diagnosis
 from bncourse.grading.execution import Observation
 from bncourse.grading.families import Choice, Family, Option, f64
 from bncourse.grading.judge import close, judge, mistake
 from bncourse.grading.result import CheckResult
 from bncourse.grading.spec import Case, Exercise
 
-__all__ = ["EXERCISES", "steps_cases", "first_reached"]
+__all__ = ["EXERCISES", "steps_cases", "first_reached", "range_cases"]
 
 LESSON = "08_what_bn_buys_you"
 LESSON_TARGET = 0.95  # the lesson's target: what a hard-coded threshold would be
@@ -219,7 +228,10 @@ def judge_steps(
     result = _without_dtype_notes(judge(exercise, cases, observations))
     if result.passed or result.diagnoses or result.status not in ("failed", "error"):
         return result
-    if not _fails_only_where_never_reached(exercise, cases, observations):
+    if exercise.id == "steps_to_accuracy":
+        if not _fails_only_where_never_reached(exercise, cases, observations):
+            return result
+    elif not _range_fails_only_where_none_works(exercise, cases, observations):
         return result
     kept = [f for f in result.findings if f.kind in ("note", "problem")]
     return dataclasses.replace(
@@ -231,6 +243,190 @@ def judge_steps(
         diagnoses=["never-reached-not-handled"],
         failing=None,
     )
+
+
+# ---------------------------------------------------------------------------
+# working_learning_rates
+# ---------------------------------------------------------------------------
+
+
+def _sweep(rates: list[float], finals: list[list[float]], threshold: float) -> dict[str, Any]:
+    return {
+        "learning_rates": np.array(rates, dtype=np.float64),
+        "final_accuracy": np.array(finals, dtype=np.float64),
+        "threshold": float(threshold),
+    }
+
+
+def range_cases(rng: np.random.Generator) -> list[Case]:
+    """Sweeps with a seed that fails where the other trains, a diverged run (NaN), a final
+    accuracy exactly at the threshold, no learning rate that trains, a gap inside the
+    range, one seed only, and thresholds other than the lesson's 0.5."""
+    nan = float("nan")
+    return [
+        Case(
+            "5 learning rates, 2 seeds; at 1.0 one seed trains and the other does not; "
+            "threshold 0.5",
+            _sweep(
+                [0.01, 0.1, 0.3, 1.0, 3.0],
+                [[0.9, 0.92], [0.95, 0.96], [0.93, 0.9], [0.88, 0.3], [0.1, 0.1]],
+                0.5,
+            ),
+            "table",
+        ),
+        Case(
+            "4 learning rates, 3 seeds; one run at 0.3 diverged (nan); threshold 0.6",
+            _sweep(
+                [0.003, 0.03, 0.3, 3.0],
+                [[0.55, 0.7, 0.65], [0.9, 0.91, 0.93], [0.92, nan, 0.94], [nan, nan, nan]],
+                0.6,
+            ),
+            "table",
+            remark="One run diverged: its final accuracy is nan.",
+        ),
+        Case(
+            "4 learning rates, 2 seeds; a final accuracy exactly at the threshold 0.75",
+            _sweep(
+                [0.01, 0.1, 1.0, 10.0],
+                [[0.75, 0.8], [0.875, 0.9], [0.75, 0.8125], [0.1, nan]],
+                0.75,
+            ),
+            "table",
+        ),
+        Case(
+            "3 learning rates, 2 seeds; no learning rate trains on every seed; threshold 0.5",
+            _sweep([0.1, 1.0, 10.0], [[0.2, 0.6], [0.4, 0.45], [nan, 0.1]], 0.5),
+            "table",
+            remark="No learning rate trains on every seed here.",
+        ),
+        Case(
+            "5 learning rates, 2 seeds; 0.1 fails on one seed between rates that train; "
+            "threshold 0.9",
+            _sweep(
+                [0.01, 0.03, 0.1, 0.3, 1.0],
+                [[0.91, 0.93], [0.95, 0.94], [0.97, 0.85], [0.96, 0.95], [0.5, 0.92]],
+                0.9,
+            ),
+            "table",
+        ),
+        Case(
+            "4 learning rates, 1 seed; threshold 0.5",
+            _sweep([0.05, 0.5, 5.0, 50.0], [[0.3], [0.9], [0.7], [nan]], 0.5),
+            "table",
+        ),
+    ]
+
+
+def _trains(row: np.ndarray, values: dict, threshold: float) -> bool:
+    """Whether one learning rate's seeds count as training, as each reading decides it."""
+    if values["diverged"] == "ignored":  # nan left out, as np.nanmin or np.nanmean do
+        row = row[~np.isnan(row)]
+        if not len(row):
+            return False
+    else:  # a diverged run fails (as 0), or passes a test like `not (x < threshold)` (+inf)
+        row = np.where(np.isnan(row), np.inf if values["diverged"] == "passes" else 0.0, row)
+    statistic = {"every": row.min(), "any": row.max(), "mean": row.mean()}[values["seeds"]]
+    return bool(statistic >= threshold if values["compare"] == ">=" else statistic > threshold)
+
+
+def _working(args: dict, values: dict, cache: dict) -> tuple[np.ndarray, ...]:
+    rates = f64(args["learning_rates"])
+    finals = f64(args["final_accuracy"]).reshape(len(rates), -1)
+    threshold = args["threshold"] if values["threshold_value"] == "argument" else 0.5
+    ok = np.array([_trains(row, values, threshold) for row in finals])
+    working = np.flatnonzero(ok)
+    if not len(working):
+        never = {"nan": (np.nan, np.nan), "zeros": (0.0, 0.0), "ends": (rates[0], rates[-1])}
+        low, high = never[values["never"]]
+        return np.array(low), np.array(high)
+    if values["report"] == "index":
+        return np.array(float(working[0])), np.array(float(working[-1]))
+    return np.array(rates[working[0]]), np.array(rates[working[-1]])
+
+
+WORKING = Family(
+    choices_for=lambda args: (
+        Choice(
+            "seeds",
+            (
+                Option("every"),
+                Option("any", "one-seed-is-enough"),
+                Option("mean", "one-seed-is-enough"),
+            ),
+        ),
+        Choice(
+            "diverged",
+            (
+                Option("failure"),
+                Option("ignored", "diverged-not-failure"),
+                Option("passes", "diverged-not-failure"),
+            ),
+        ),
+        Choice("compare", (Option(">="), Option(">", "strict-threshold"))),
+        Choice("report", (Option("rate"), Option("index", "steps-to-index"))),
+        Choice("threshold_value", (Option("argument"), Option("0.5", "hard-coded-target"))),
+        Choice(
+            "never",
+            (
+                Option("nan"),
+                Option("zeros", "never-reached-not-handled"),
+                Option("ends", "never-reached-not-handled"),
+            ),
+            per_case=True,
+        ),
+    ),
+    compute=_working,
+)
+
+_RANGE_WORDING = {
+    "steps-to-index": Diagnosis(
+        "steps-to-index",
+        "a position in the arrays instead of the value recorded there",
+        "Your function returned where the working learning rates sit in the sweep (their "
+        "indices), not the learning rates themselves.",
+        "Once you know which positions work, read their values from `learning_rates`.",
+    ),
+    "strict-threshold": Diagnosis(
+        "strict-threshold",
+        "'reaches' read as 'exceeds'",
+        "A run whose final accuracy equals the threshold has trained, by the contract. With "
+        "> your function counts it as a failure.",
+        "Which comparison includes equality?",
+    ),
+    "never-reached-not-handled": Diagnosis(
+        "never-reached-not-handled",
+        "'never' is not reported as NaN",
+        "When no learning rate trains on every seed, the contract asks for (nan, nan), so "
+        "that a comparison with it is False and np.isnan shows it. Your function returned "
+        "numbers (0, or the ends of the sweep), nothing, or it raised.",
+        "Check whether any learning rate works before you take the smallest and largest.",
+    ),
+    "hard-coded-target": Diagnosis(
+        "hard-coded-target",
+        "a fixed target instead of the argument",
+        "Your function behaves as if the threshold were always the lesson's 0.5.",
+        "Compare with the `threshold` argument.",
+    ),
+}
+
+
+def _range_fails_only_where_none_works(
+    exercise: Exercise, cases: list[Case], observations: list[Observation]
+) -> bool:
+    failed = False
+    for case, observation in zip(cases, observations, strict=True):
+        expected = exercise.expected(case)
+        none_works = bool(np.isnan(expected[0]))
+        missing = (
+            observation.status != "ok"
+            or observation.returned is None
+            or (observation.returned.kind == "none")
+        )
+        if none_works:
+            failed = failed or missing
+        elif missing:
+            return False
+    return failed
 
 
 EXERCISES = [
@@ -257,6 +453,30 @@ EXERCISES = [
             "a loop: for step, value in zip(steps, accuracy), return the step at the first "
             "value >= target; after the loop, return np.nan.) Beware np.argmax on an all-False "
             "array: it returns 0, as if the first evaluation had reached the target.",
+        ),
+    ),
+    Exercise(
+        "working_learning_rates",
+        LESSON,
+        "working_learning_rates(learning_rates, final_accuracy, threshold=0.5)",
+        ("low", "high"),
+        range_cases,
+        WORKING,
+        custom_judge=judge_steps,
+        wording=_RANGE_WORDING,
+        hints=(
+            "A learning rate 'trains' when the network learned with it on every seed, and a "
+            "diverged run (nan) has not learned. For each learning rate, what single yes/no "
+            "answer do its seeds give? And what comes back when no learning rate says yes?",
+            "Plan: compare the (values, seeds) table with the threshold (>=), treating nan as a "
+            "failure; reduce each row to True only when all its seeds passed; if no row is "
+            "True, return (nan, nan); otherwise return the learning rates of the first and "
+            "the last True row.",
+            "np.nan >= threshold is already False, so (final_accuracy >= threshold).all(axis=1) "
+            "marks the rates that worked on every seed (beware np.nanmin or np.nanmean, which "
+            "skip diverged runs). Then working = np.flatnonzero(that); return "
+            "learning_rates[working[0]] and learning_rates[working[-1]], or (np.nan, np.nan) "
+            "when working is empty.",
         ),
     ),
 ]

@@ -37,7 +37,7 @@ from bncourse.grading.families import (
 )
 from bncourse.grading.inputs import affine_params
 from bncourse.grading.judge import mistake, not_attempted, untouched
-from bncourse.grading.result import CaseReport, CheckResult, Finding
+from bncourse.grading.result import CaseReport, CheckResult, FailingCase, Finding
 from bncourse.grading.spec import Case, Exercise
 
 __all__ = [
@@ -366,6 +366,7 @@ def judge_model(
     errors: list[str] = []
     pictures: list[str] = []
     described = 0
+    first_wrong: tuple[Case, str] | None = None
     for case, observation in zip(cases, observations, strict=True):
         if observation.status != "ok":
             if observation.status == "timeout":
@@ -390,6 +391,7 @@ def judge_model(
         reports.append(CaseReport(case.label, case.kind, good, message))
         if not good:
             pictures.append(message)
+            first_wrong = first_wrong or (case, model_text(description))
         diagnoses.extend(d for d in case_diagnoses if d not in diagnoses)
         problems.extend(p for p in case_problems if p not in problems)
 
@@ -413,6 +415,11 @@ def judge_model(
             more = f"(The same or a similar problem on {len(errors) - 1} more input(s).)"
             findings.append(Finding("problem", more))
         findings.extend(Finding("evidence", picture) for picture in pictures[:1])
+    failing = None
+    if status == "failed" and not diagnoses and first_wrong is not None:
+        # no named mistake: the sizes to call the builder with, and what it built there
+        case, picture = first_wrong
+        failing = FailingCase(case.label, dict(case.args), error=f"a model {picture}")
     return CheckResult(
         exercise=exercise.id,
         passed=passed,
@@ -422,6 +429,7 @@ def judge_model(
         diagnoses=diagnoses,
         cases=reports,
         findings=findings,
+        failing=failing,
     )
 
 
