@@ -334,7 +334,7 @@ _ENTRIES = [
         "hard-coded-target",
         "a fixed target instead of the argument",
         "Your function behaves as if the target were always the lesson's 95%. The same "
-        "helper measures steps to 80% for Figure 1, and to any target you choose.",
+        "measurement is wanted at other targets too: Figure 1's numbers are steps to 80%.",
         "Compare with the `target` argument.",
     ),
     Diagnosis(
