@@ -1211,3 +1211,10 @@ WRONG |= {
         ("adapt_statistics", adapt_without_relu_loop),
     ],
 }
+
+
+# Lesson 08's exercises have their own wrong implementations (tests/test_grading_benefits.py).
+from .test_grading_benefits import WRONG as _BENEFITS_WRONG  # noqa: E402
+
+for _diagnosis, _cases in _BENEFITS_WRONG.items():
+    WRONG.setdefault(_diagnosis, []).extend(_cases)

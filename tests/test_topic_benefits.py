@@ -157,3 +157,30 @@ def test_sweep_explorer_starts_in_the_middle_and_rejects_mismatched_sweeps():
     b = sweep([[0.9, 0.9], [0.8, 0.7], [0.5, 0.1]], values=(0.01, 0.1, 2.0))
     with pytest.raises(ValueError, match="same values"):
         benefits.sweep_explorer({"a": a, "b": b}, name="lr")
+
+
+def test_steps_to_accuracy_passes_the_check_and_agrees_with_runs():
+    from bncourse.grading import check
+
+    assert check("steps_to_accuracy", benefits.steps_to_accuracy).passed
+    curve = run(0.9)
+    for target in (0.3, 0.45, 0.9, 0.95):
+        expected = curve.steps_to(target)
+        got = benefits.steps_to_accuracy(curve.steps, curve.val_accuracy, target)
+        assert got == expected or (np.isnan(got) and np.isnan(expected))
+    with pytest.raises(ValueError, match="same length"):
+        benefits.steps_to_accuracy([1, 2], [0.5], 0.4)
+
+
+def test_working_learning_rates_passes_the_check_and_agrees_with_working_range():
+    from bncourse.grading import check
+    from bncourse.lab.experiments import working_range
+
+    assert check("working_learning_rates", benefits.working_learning_rates).passed
+    for finals in (
+        [[0.9, 0.8], [0.7, np.nan], [0.3, 0.6]],
+        [[0.2, 0.3], [np.nan, 0.9], [0.1, 0.1]],
+    ):
+        result = sweep(finals)
+        got = benefits.working_learning_rates(result.values, result.final(), threshold=0.5)
+        assert np.array_equal(got, working_range(result, 0.5), equal_nan=True)

@@ -680,6 +680,68 @@ _ENTRIES = [
         "Where do the other batches' values go in your code?",
     ),
     # --- Lesson 08 (what BN buys you) ---
+    Diagnosis(
+        "steps-to-index",
+        "a position in the arrays instead of the value recorded there",
+        "The curve is measured every few optimizer steps, and `steps` records the step of "
+        "each evaluation. Your function returned where the evaluation sits in the arrays "
+        "(its index, or how many evaluations it took), or rebuilt the step from that "
+        "position with a fixed interval. Positions are not steps, and a rebuilt step is off "
+        "as soon as the first evaluation is at step 0 or the last one falls off the grid.",
+        "Once you know which evaluation it is, read its step from `steps`.",
+    ),
+    Diagnosis(
+        "strict-threshold",
+        "'reaches' read as 'exceeds'",
+        "An accuracy exactly equal to the target has reached it. Accuracies are fractions of "
+        "a fixed number of images, so a value equal to the target happens (0.875 is 7 of 8), "
+        "and with > your function skips that evaluation and reports a later one.",
+        "Which comparison includes equality?",
+    ),
+    Diagnosis(
+        "last-crossing",
+        "the last crossing, not the first",
+        "Validation accuracy is noisy: it can reach the target, dip below it and reach it "
+        "again. Steps to a target counts until the first time it gets there. Your function "
+        "reported a later evaluation: the last one above the target, or the start of the "
+        "final stretch above it.",
+        "Stop at the first evaluation that qualifies; what happens afterwards does not change "
+        "the answer.",
+    ),
+    Diagnosis(
+        "never-reached-not-handled",
+        "'never' is not reported as NaN",
+        "When no evaluation reaches the target, the contract asks for NaN, so that a mean "
+        "over seeds shows the failure and np.isnan can count it. Your function returned a "
+        "step, a number standing for 'never' (0, -1, inf or a length), or nothing, or it "
+        "raised. A classic source: np.argmax of an all-False array is 0, which reads as "
+        "'reached at the first evaluation'.",
+        "Check whether any evaluation qualifies before you pick one, and return np.nan when "
+        "none does.",
+    ),
+    Diagnosis(
+        "hard-coded-target",
+        "a fixed target instead of the argument",
+        "Your function behaves as if the target were always the lesson's 95%. The same "
+        "measurement is wanted at other targets too: Figure 1's numbers are steps to 80%.",
+        "Compare with the `target` argument.",
+    ),
+    Diagnosis(
+        "one-seed-is-enough",
+        "a learning rate counted as working when not every seed trained",
+        "A learning rate belongs to the working range only if the network learned with it "
+        "on every seed: one lucky seed, or a mean over seeds pulled up by good runs, hides "
+        "the seeds that failed, and the range then looks wider than it is.",
+        "For each learning rate, ask whether all of its seeds passed.",
+    ),
+    Diagnosis(
+        "diverged-not-failure",
+        "a diverged run (nan) does not count as a failure",
+        "A run whose loss became infinite or NaN ends with a nan accuracy. It did not learn. "
+        "np.nanmin and np.nanmean skip it, and a test such as `not (accuracy < threshold)` "
+        "lets it pass, so the learning rate where it diverged looks usable.",
+        "What does nan >= threshold give? Let that decide, or turn nan into a failing value first.",
+    ),
     # --- Lesson 09 (beyond BN: LayerNorm, GroupNorm, RMSNorm) ---
     Diagnosis(
         "norm-stats-over-batch",

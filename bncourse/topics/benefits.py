@@ -18,6 +18,8 @@ from bncourse.lab.experiments import Sweep, probe_drift
 from bncourse.lab.training import Run
 
 __all__ = [
+    "steps_to_accuracy",
+    "working_learning_rates",
     "difference_and_spread",
     "drift_after",
     "final_accuracy",
@@ -32,6 +34,41 @@ _SEED_STYLES = ("-", "--", ":", "-.")
 
 def _format(value: float) -> str:
     return f"{value:g}"
+
+
+def steps_to_accuracy(
+    steps: Sequence[int] | np.ndarray, accuracy: Sequence[float] | np.ndarray, target: float
+) -> float:
+    """The first recorded step at which ``accuracy`` reaches ``target`` (>=), NaN if none.
+
+    ``steps`` holds the optimizer step of each evaluation and ``accuracy`` the accuracy
+    measured there (the course's version of lesson 08's exercise).
+    """
+    steps, accuracy = np.asarray(steps), np.asarray(accuracy, dtype=np.float64)
+    if steps.shape != accuracy.shape or steps.ndim != 1:
+        raise ValueError("steps and accuracy must be 1-D arrays of the same length")
+    reached = np.flatnonzero(accuracy >= target)
+    return float(steps[reached[0]]) if len(reached) else float("nan")
+
+
+def working_learning_rates(
+    learning_rates: Sequence[float] | np.ndarray,
+    final_accuracy: Sequence[Sequence[float]] | np.ndarray,
+    threshold: float = 0.5,
+) -> tuple[float, float]:
+    """The smallest and largest learning rate at which every seed's final accuracy reached
+    ``threshold`` (>=), or (NaN, NaN) if none did; a diverged run (NaN) is a failure.
+
+    ``final_accuracy`` is (learning rates, seeds), as ``Sweep.final()`` returns it (the
+    course's version of lesson 08's second exercise).
+    """
+    rates = np.asarray(learning_rates, dtype=np.float64)
+    finals = np.asarray(final_accuracy, dtype=np.float64).reshape(len(rates), -1)
+    with np.errstate(invalid="ignore"):
+        working = np.flatnonzero((finals >= threshold).all(axis=1))
+    if not len(working):
+        return float("nan"), float("nan")
+    return float(rates[working[0]]), float(rates[working[-1]])
 
 
 def difference_and_spread(

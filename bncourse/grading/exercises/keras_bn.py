@@ -37,7 +37,7 @@ from bncourse.grading.families import (
 )
 from bncourse.grading.inputs import affine_params
 from bncourse.grading.judge import mistake, not_attempted, untouched
-from bncourse.grading.result import CaseReport, CheckResult, Finding
+from bncourse.grading.result import CaseReport, CheckResult, FailingCase, Finding
 from bncourse.grading.spec import Case, Exercise
 
 __all__ = [
@@ -366,6 +366,7 @@ def judge_model(
     errors: list[str] = []
     pictures: list[str] = []
     described = 0
+    first_wrong: tuple[Case, str] | None = None
     for case, observation in zip(cases, observations, strict=True):
         if observation.status != "ok":
             if observation.status == "timeout":
@@ -390,6 +391,7 @@ def judge_model(
         reports.append(CaseReport(case.label, case.kind, good, message))
         if not good:
             pictures.append(message)
+            first_wrong = first_wrong or (case, model_text(description))
         diagnoses.extend(d for d in case_diagnoses if d not in diagnoses)
         problems.extend(p for p in case_problems if p not in problems)
 
@@ -413,6 +415,11 @@ def judge_model(
             more = f"(The same or a similar problem on {len(errors) - 1} more input(s).)"
             findings.append(Finding("problem", more))
         findings.extend(Finding("evidence", picture) for picture in pictures[:1])
+    failing = None
+    if status == "failed" and not diagnoses and first_wrong is not None:
+        # no named mistake: the sizes to call the builder with, and what it built there
+        case, picture = first_wrong
+        failing = FailingCase(case.label, dict(case.args), error=f"a model {picture}")
     return CheckResult(
         exercise=exercise.id,
         passed=passed,
@@ -422,6 +429,7 @@ def judge_model(
         diagnoses=diagnoses,
         cases=reports,
         findings=findings,
+        failing=failing,
     )
 
 
@@ -515,6 +523,21 @@ EXERCISES = [
         ("kernel", "bias"),
         _fold_cases,
         FOLD,
+        hints=(
+            "In inference mode, what does BN do to one feature z? Its mean, variance, gamma "
+            "and beta are fixed numbers, so BN(z) is a straight line in z: what are its slope "
+            "and its intercept? And what happens to a linear layer whose output feature c is "
+            "multiplied by a number and shifted by another?",
+            "Write BN(z) = s * z + t per feature, with s = gamma / sqrt(moving_var + eps) and "
+            "t = beta - s * moving_mean. Substitute z = x W + b: the result is x (W s) + "
+            "(b s + t). So the new kernel is W times s (each output feature's slice scaled "
+            "by its own s) and the new bias is (b - moving_mean) * s + beta.",
+            "scale = gamma / np.sqrt(moving_var + eps), one number per output feature. The "
+            "output features are the kernel's last axis, so kernel * scale broadcasts for "
+            "Dense (in, C) and Conv2D (kh, kw, in, C) alike. Replace a None bias by "
+            "np.zeros(C) first, then new_bias = (bias - moving_mean) * scale + beta. Return "
+            "both as float32, without modifying the inputs.",
+        ),
     ),
     Exercise(
         "build_dense_bn_model",
@@ -524,5 +547,19 @@ EXERCISES = [
         _model_cases,
         custom_judge=judge_model,
         custom_invoke=invoke_builder,
+        hints=(
+            "Which output does BN normalize in the original paper: the hidden layer's "
+            "pre-activation or its activation? And once BN subtracts the batch mean, what is "
+            "left of a bias added just before it?",
+            "Plan the layers from input to output: an input of shape (input_dim,); a hidden "
+            "Dense layer with `units` units and no bias and no activation of its own; "
+            "BatchNormalization with Keras's defaults; the ReLU; an output Dense layer with "
+            "one unit per class and a softmax.",
+            "Start from keras.Input((input_dim,)). Give the hidden Dense layer use_bias=False "
+            "and no activation argument; BatchNormalization() needs no arguments; the ReLU "
+            "becomes a layer of its own after it; the last Dense layer carries the softmax. "
+            "Put the layers in keras.Sequential([...]) (or connect them and call "
+            "keras.Model(inputs, outputs)) and return the model without compiling it.",
+        ),
     ),
 ]
