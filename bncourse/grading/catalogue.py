@@ -285,6 +285,59 @@ _ENTRIES = [
     # Each lesson's own misconceptions go in its section below (one section per lesson, so
     # that lessons written in parallel do not edit the same lines).
     # --- Lesson 02 (why normalize activations) ---
+    Diagnosis(
+        "saturation-one-sided",
+        "only one side of the tanh counts as saturated",
+        "tanh flattens out at both ends: an output near -1 passes back as little gradient as "
+        "one near +1. Your count includes only the outputs near one end, so a layer whose "
+        "units sit at -1 looks healthy.",
+        "Ask what the sign of an output has to do with how flat tanh is there.",
+    ),
+    Diagnosis(
+        "saturation-per-unit-decision",
+        "decides per unit instead of per output",
+        "Your function decides for each unit as a whole (saturated on every sample, or on "
+        "average) and then counts units. A unit can be saturated for some samples and not "
+        "for others; the statistic counts every (sample, unit) output on its own, as "
+        "Karpathy's saturation plots do.",
+        "Mark each output first, and only then average the marks; do not summarize a unit "
+        "over the batch before comparing with the threshold.",
+    ),
+    Diagnosis(
+        "saturation-wrong-axes",
+        "the fraction averages over the wrong axes",
+        "The stack has shape (layers, batch, units) and the answer is one fraction per layer, "
+        "so each fraction averages over the samples and the units of its layer. Averaging "
+        "over the layers, over only one of the other two axes, or reshaping so that layers "
+        "mix, gives a number per unit, per sample or for the whole network instead.",
+        "Say out loud what the answer's shape must be, then which axes must disappear to get "
+        "it. A reshape must keep each layer's outputs together.",
+    ),
+    Diagnosis(
+        "saturation-at-threshold",
+        "an output equal to the threshold counts as saturated",
+        "The contract counts an output as saturated when its magnitude is strictly above the "
+        "threshold. Outputs exactly at the threshold are rare in a trained network but not in "
+        "the tests, where your comparison counts them.",
+        "Compare the two comparison operators on a value equal to the threshold.",
+    ),
+    Diagnosis(
+        "saturation-ignores-threshold",
+        "the threshold argument is ignored",
+        "Your function compares with a fixed number (such as 0.97, Karpathy's value) instead "
+        "of the threshold it is called with, so a caller who asks about another level gets "
+        "the answer for yours.",
+        "Use the function's threshold argument wherever the level appears.",
+    ),
+    Diagnosis(
+        "saturation-not-a-fraction",
+        "returns a count or a percentage, not a fraction",
+        "The contract asks for a fraction between 0 and 1 per layer. Your numbers are the "
+        "count of saturated outputs, or the fraction times 100: the lesson's tables print "
+        "percentages, but the function returns the fraction they are made from.",
+        "Check the largest value your function can return: a layer saturated everywhere "
+        "should give exactly 1.",
+    ),
     # --- Lesson 03 (the four steps) ---
     # --- Lesson 04 (training vs. inference, the BatchNorm layer) ---
     # --- Lesson 05 (backprop through BN) ---
