@@ -113,6 +113,10 @@ def count(outputs, threshold):
     return (np.abs(outputs) > threshold).sum(axis=(1, 2))
 
 
+def per_sample_count(outputs, threshold):
+    return (np.abs(outputs) > threshold).sum(axis=(1, 2)) / outputs.shape[1]
+
+
 WRONG = {
     "saturation-one-sided": [positive_side_only, negative_side_only],
     "saturation-per-unit-decision": [dead_units_only, unit_mean_magnitude],
@@ -124,7 +128,7 @@ WRONG = {
     ],
     "saturation-at-threshold": [greater_or_equal, not_below],
     "saturation-ignores-threshold": [karpathy_threshold, slope_threshold],
-    "saturation-not-a-fraction": [percentage, count],
+    "saturation-not-a-fraction": [percentage, count, per_sample_count],
 }
 
 

@@ -331,10 +331,12 @@ _ENTRIES = [
     ),
     Diagnosis(
         "saturation-not-a-fraction",
-        "returns a count or a percentage, not a fraction",
-        "The contract asks for a fraction between 0 and 1 per layer. Your numbers are the "
-        "count of saturated outputs, or the fraction times 100: the lesson's tables print "
-        "percentages, but the function returns the fraction they are made from.",
+        "not a fraction of the layer's outputs",
+        "The contract asks for a fraction between 0 and 1 per layer: saturated outputs "
+        "divided by all the layer's outputs (samples times units). Your numbers are a count, "
+        "a percentage (the lesson's tables print those, but the function returns the "
+        "fraction they are made from), or a count divided by the number of units or of "
+        "samples alone.",
         "Check the largest value your function can return: a layer saturated everywhere "
         "should give exactly 1.",
     ),

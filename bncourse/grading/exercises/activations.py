@@ -103,6 +103,8 @@ def _saturation(args: dict[str, Any], values: dict[str, Any], cache: dict) -> tu
     scale = values["scale"]
     if scale == "count":
         return (f64(counted),)
+    if scale in ("count/units", "count/batch"):  # divided by one axis's size only
+        return (f64(counted / a.shape[2 if scale == "count/units" else 1]),)
     fraction = counted / total
     return (f64(100.0 * fraction if scale == "percent" else fraction),)
 
@@ -155,6 +157,8 @@ SATURATION = Family(
                 Option("fraction"),
                 Option("percent", "saturation-not-a-fraction"),
                 Option("count", "saturation-not-a-fraction"),
+                Option("count/units", "saturation-not-a-fraction"),
+                Option("count/batch", "saturation-not-a-fraction"),
             ),
         ),
     ),
