@@ -16,7 +16,7 @@ from bncourse.topics import activations
 LESSON_02 = (
     "saturation-one-sided",
     "saturation-per-unit-decision",
-    "saturation-wrong-axes",
+    "layer-stat-wrong-axes",
     "saturation-at-threshold",
     "saturation-ignores-threshold",
     "saturation-not-a-fraction",
@@ -120,7 +120,7 @@ def per_sample_count(outputs, threshold):
 WRONG = {
     "saturation-one-sided": [positive_side_only, negative_side_only],
     "saturation-per-unit-decision": [dead_units_only, unit_mean_magnitude],
-    "saturation-wrong-axes": [
+    "layer-stat-wrong-axes": [
         per_unit_fraction,
         per_sample_fraction,
         over_layers,

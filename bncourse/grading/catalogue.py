@@ -304,12 +304,12 @@ _ENTRIES = [
         "over the batch before comparing with the threshold.",
     ),
     Diagnosis(
-        "saturation-wrong-axes",
-        "the fraction averages over the wrong axes",
-        "The stack has shape (layers, batch, units) and the answer is one fraction per layer, "
-        "so each fraction averages over the samples and the units of its layer. Averaging "
-        "over the layers, over only one of the other two axes, or reshaping so that layers "
-        "mix, gives a number per unit, per sample or for the whole network instead.",
+        "layer-stat-wrong-axes",
+        "the per-layer statistic is taken over the wrong axes",
+        "The stack has shape (layers, batch, units) and the answer is one number per layer, "
+        "taken over all the samples and all the units of that layer. Reducing over the "
+        "layers, over only one of the other two axes, or after a reshape that mixes layers, "
+        "gives a number per unit, per sample or for the whole network instead.",
         "Say out loud what the answer's shape must be, then which axes must disappear to get "
         "it. A reshape must keep each layer's outputs together.",
     ),
@@ -339,6 +339,31 @@ _ENTRIES = [
         "samples alone.",
         "Check the largest value your function can return: a layer saturated everywhere "
         "should give exactly 1.",
+    ),
+    Diagnosis(
+        "spread-averages-unit-spreads",
+        "averages per-unit spreads instead of taking the layer's spread",
+        "Your function takes a spread per unit (or per sample) and averages those. That "
+        "leaves out how far the units' own means lie from each other: a layer whose units "
+        "each sit still at different values has a large spread but per-unit spreads of 0.",
+        "Put all of the layer's outputs together first, then measure how far they lie from "
+        "their common mean.",
+    ),
+    Diagnosis(
+        "spread-not-centered",
+        "the spread is measured from 0, not from the mean",
+        "You took the root of the mean square of the outputs. That is the standard deviation "
+        "only when the outputs average 0, as tanh's nearly do; ReLU and sigmoid outputs are "
+        "positive, and their root mean square counts their mean as spread.",
+        "Subtract the layer's mean before you square.",
+    ),
+    Diagnosis(
+        "spread-is-variance",
+        "returns the variance, not the standard deviation",
+        "Your numbers are the variance of each layer's outputs, in squared units. The "
+        "lesson's spread is the standard deviation, in the outputs' own units, which is what "
+        "its plots and claims compare.",
+        "One step is missing at the end.",
     ),
     # --- Lesson 03 (the four steps) ---
     # --- Lesson 04 (training vs. inference, the BatchNorm layer) ---

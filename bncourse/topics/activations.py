@@ -42,6 +42,7 @@ __all__ = [
     "saturated_fraction",
     "TANH_SATURATION_THRESHOLD",
     "layer_saturation",
+    "layer_spread",
     "Shift",
     "random_shift",
     "DeepMLP",
@@ -121,6 +122,20 @@ def layer_saturation(outputs: Any, threshold: float = TANH_SATURATION_THRESHOLD)
     if not np.isfinite(threshold) or threshold < 0:
         raise ValueError(f"threshold must be a finite number >= 0; got {threshold}")
     return (np.abs(stack) > threshold).mean(axis=(1, 2)).astype(np.float32)
+
+
+def layer_spread(outputs: Any) -> np.ndarray:
+    """The standard deviation of each layer's outputs, over every sample and every unit of
+    the layer together (population, divide by m).
+
+    ``outputs``: a (layers, batch, units) array, or a list of (batch, units) arrays, one per
+    layer. Returns float32 of shape (layers,). This is the course's version of lesson 02's
+    exercise ``layer_spread``; ``Pass.output_std`` uses it.
+    """
+    stack = float64_array(np.stack([np.asarray(a) for a in outputs]), "outputs", finite=False)
+    if stack.ndim != 3:
+        raise ValueError(f"outputs must be (layers, batch, units); got shape {stack.shape}")
+    return stack.std(axis=(1, 2)).astype(np.float32)
 
 
 def _one_blas_thread() -> Any:
@@ -204,8 +219,8 @@ class Pass:
 
     @property
     def output_std(self) -> np.ndarray:
-        """The standard deviation of each hidden layer's output."""
-        return np.array([float(np.std(a)) for a in self.outputs])
+        """The standard deviation of each hidden layer's output (``layer_spread``)."""
+        return layer_spread(self.outputs).astype(np.float64)
 
     @property
     def gradient_std(self) -> np.ndarray:

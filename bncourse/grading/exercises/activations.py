@@ -1,5 +1,5 @@
-"""Lesson 02 (why normalize activations): ``saturated_fraction``, the statistic behind the
-lesson's "% saturated" diagnostics.
+"""Lesson 02 (why normalize activations): ``saturated_fraction`` and ``layer_spread``, the
+statistics behind the lesson's "% saturated" and "output std" diagnostics.
 
 The learner gets the tanh outputs of a deep network's hidden layers stacked into one array
 of shape (layers, batch, units) and a threshold, and returns one number per layer: the
@@ -17,10 +17,11 @@ from typing import Any
 
 import numpy as np
 
+from bncourse.grading.catalogue import Diagnosis
 from bncourse.grading.families import Choice, Family, Option, f64
 from bncourse.grading.spec import Case, Exercise
 
-__all__ = ["EXERCISES", "saturation_cases"]
+__all__ = ["EXERCISES", "saturation_cases", "spread_cases"]
 
 _L2 = "02_why_normalize_activations"
 
@@ -131,12 +132,12 @@ SATURATION = Family(
             "axes",
             (
                 Option((1, 2)),
-                Option((1,), "saturation-wrong-axes"),
-                Option((2,), "saturation-wrong-axes"),
-                Option((0,), "saturation-wrong-axes"),
-                Option((0, 1), "saturation-wrong-axes"),
-                Option((0, 1, 2), "saturation-wrong-axes"),
-                Option("reshape(-1, layers)", "saturation-wrong-axes"),
+                Option((1,), "layer-stat-wrong-axes"),
+                Option((2,), "layer-stat-wrong-axes"),
+                Option((0,), "layer-stat-wrong-axes"),
+                Option((0, 1), "layer-stat-wrong-axes"),
+                Option((0, 1, 2), "layer-stat-wrong-axes"),
+                Option("reshape(-1, layers)", "layer-stat-wrong-axes"),
             ),
         ),
         Choice("compare", (Option(">"), Option(">=", "saturation-at-threshold"))),
@@ -178,6 +179,120 @@ SATURATION_HINTS = (
 )
 
 
+def spread_cases(rng: np.random.Generator) -> list[Case]:
+    """The test inputs of ``layer_spread``: tanh, ReLU and sigmoid outputs, whose units have
+    different means (averaging per-unit spreads shows), a constant layer, a batch of one."""
+    hand = np.array(
+        [
+            [[0.0, 2.0, 1.0], [1.0, 4.0, 1.0], [0.0, 3.0, 2.0], [1.0, 3.0, 0.0]],
+            [[0.5, -0.5, 0.9], [0.5, -0.5, -0.9], [0.1, 0.2, 0.3], [-0.1, -0.2, -0.3]],
+        ],
+        dtype=np.float32,
+    )
+    relu = np.maximum(rng.normal(size=(3, 5, 4)) + rng.uniform(-1.0, 2.0, (3, 1, 4)), 0.0)
+    sigmoid = 1.0 / (1.0 + np.exp(-3.0 * rng.normal(size=(4, 6, 7)) - rng.normal(size=(4, 1, 7))))
+    sigmoid[2] = 0.5  # a layer whose outputs are all the same
+    return [
+        Case("a (2, 4, 3) stack (2 layers, 4 samples, 3 units)", {"outputs": hand}, "stack"),
+        Case(
+            "a (3, 5, 4) stack of ReLU outputs, units with different means",
+            {"outputs": relu.astype(np.float32)},
+            "stack",
+        ),
+        Case(
+            "a (4, 6, 7) stack of sigmoid outputs, layer 3 constant",
+            {"outputs": sigmoid.astype(np.float32)},
+            "stack",
+        ),
+        Case(
+            "a (5, 8, 6) stack of tanh outputs",
+            {"outputs": _stack(rng, [0.3, 1.0, 2.0, 5.0, 0.1], batch=8, units=6)},
+            "stack",
+        ),
+        Case(
+            "a (3, 1, 5) stack (a batch of one)",
+            {"outputs": _stack(rng, [0.5, 2.0, 5.0], batch=1, units=5)},
+            "stack",
+        ),
+    ]
+
+
+def _spread(args: dict[str, Any], values: dict[str, Any], cache: dict) -> tuple[np.ndarray]:
+    a = f64(args["outputs"])
+    ddof, centered, root = values["ddof"], values["centering"], values["root"]
+
+    def spread(data: np.ndarray, axes: tuple[int, ...]) -> np.ndarray:
+        mean = data.mean(axis=axes, keepdims=True) if centered else 0.0
+        count = int(np.prod([data.shape[axis] for axis in axes]))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            var = ((data - mean) ** 2).sum(axis=axes) / (count - ddof)
+        return np.sqrt(var) if root else var
+
+    pooling = values["pooling"]
+    if pooling == "mean-of-unit-spreads":
+        return (spread(a, (1,)).mean(axis=1),)
+    if pooling == "mean-of-sample-spreads":
+        return (spread(a, (2,)).mean(axis=1),)
+    axes = values["axes"]
+    if axes == "reshape(-1, layers)":
+        return (spread(a.reshape(-1, a.shape[0]), (0,)),)
+    return (spread(a, axes),)
+
+
+_AXES = Choice(
+    "axes",
+    (
+        Option((1, 2)),
+        Option((1,), "layer-stat-wrong-axes"),
+        Option((2,), "layer-stat-wrong-axes"),
+        Option((0,), "layer-stat-wrong-axes"),
+        Option((0, 1), "layer-stat-wrong-axes"),
+        Option((0, 1, 2), "layer-stat-wrong-axes"),
+        Option("reshape(-1, layers)", "layer-stat-wrong-axes"),
+    ),
+)
+
+SPREAD = Family(
+    choices_for=lambda args: (
+        Choice(
+            "pooling",
+            (
+                Option("pooled"),
+                Option("mean-of-unit-spreads", "spread-averages-unit-spreads"),
+                Option("mean-of-sample-spreads", "spread-averages-unit-spreads"),
+            ),
+        ),
+        _AXES,
+        Choice("ddof", (Option(0), Option(1, "unbiased-variance"))),
+        Choice("centering", (Option(True), Option(False, "spread-not-centered"))),
+        Choice("root", (Option(True), Option(False, "spread-is-variance"))),
+    ),
+    compute=_spread,
+)
+
+SPREAD_WORDING = {
+    "unbiased-variance": Diagnosis(
+        "unbiased-variance",
+        "the spread divides by m - 1",
+        "The lesson's spread is the population standard deviation of the layer's outputs: "
+        "the squared deviations are averaged over all m = batch x units outputs, dividing by "
+        "m (NumPy's default ddof=0), not by m - 1.",
+        "np.std divides by m unless you pass ddof=1; so does a mean of squared deviations.",
+    ),
+}
+
+SPREAD_HINTS = (
+    "If you poured all of one layer's outputs, every sample and every unit, into one bag of "
+    "numbers, how far from their own average do they typically lie? Which axes does that "
+    "bag cover?",
+    "Per layer: take the mean of all batch x units outputs, the mean of the squared "
+    "deviations from it (divide by their number), and the square root. That is the "
+    "standard deviation over axes 1 and 2 together, not an average of per-unit spreads.",
+    "np.std(outputs, axis=(1, 2)) computes it in one call (ddof=0 is the default); cast "
+    "with .astype(np.float32) at the end.",
+)
+
+
 EXERCISES = [
     Exercise(
         "saturated_fraction",
@@ -187,5 +302,15 @@ EXERCISES = [
         saturation_cases,
         SATURATION,
         hints=SATURATION_HINTS,
+    ),
+    Exercise(
+        "layer_spread",
+        _L2,
+        "layer_spread(outputs)",
+        ("spreads",),
+        spread_cases,
+        SPREAD,
+        wording=SPREAD_WORDING,
+        hints=SPREAD_HINTS,
     ),
 ]
