@@ -1,6 +1,6 @@
-"""Lesson 02's check: ``saturated_fraction`` accepts correct implementations in several
-shapes, names every lesson-02 misconception with at least two wrong ones, and shows a
-failing case when nothing explains the numbers."""
+"""Lesson 02's checks: ``saturated_fraction`` and ``layer_spread`` accept correct
+implementations in several shapes, name every lesson-02 misconception with at least two
+wrong ones, and show a failing case when nothing explains the numbers."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from bncourse.grading import DIAGNOSES, EXERCISES, check, hint
-from bncourse.grading.exercises.activations import saturation_cases
+from bncourse.grading.exercises.activations import saturation_cases, spread_cases
 from bncourse.topics import activations
 
 LESSON_02 = (
@@ -20,14 +20,17 @@ LESSON_02 = (
     "saturation-at-threshold",
     "saturation-ignores-threshold",
     "saturation-not-a-fraction",
+    "spread-averages-unit-spreads",
+    "spread-not-centered",
+    "spread-is-variance",
 )
 """The misconceptions of lesson 02's section of the catalogue."""
 
 
-def _check(fn):
+def _check(fn, exercise_id="saturated_fraction"):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        return check("saturated_fraction", fn)
+        return check(exercise_id, fn)
 
 
 # --- correct ---------------------------------------------------------------------------
@@ -132,10 +135,114 @@ WRONG = {
 }
 
 
+# --- layer_spread ----------------------------------------------------------------------
+
+
+def spread_np(outputs):
+    return np.std(outputs, axis=(1, 2)).astype(np.float32)
+
+
+def spread_flat(outputs):
+    flat = np.asarray(outputs, dtype=np.float64).reshape(outputs.shape[0], -1)
+    centered = flat - flat.mean(axis=1, keepdims=True)
+    return np.sqrt((centered**2).mean(axis=1))
+
+
+def spread_course(outputs):
+    return activations.layer_spread(outputs)
+
+
+SPREAD_CORRECT = [spread_np, spread_flat, spread_course]
+
+
+def spread_sample_sd(outputs):
+    return np.std(outputs, axis=(1, 2), ddof=1)
+
+
+def spread_sample_sd_flat(outputs):
+    flat = outputs.reshape(len(outputs), -1).astype(np.float64)
+    return np.sqrt(((flat - flat.mean(1, keepdims=True)) ** 2).sum(1) / (flat.shape[1] - 1))
+
+
+def spread_mean_unit_std(outputs):
+    return outputs.std(axis=1).mean(axis=1)
+
+
+def spread_mean_sample_std(outputs):
+    return outputs.std(axis=2).mean(axis=1)
+
+
+def spread_rms(outputs):
+    return np.sqrt((outputs.astype(np.float64) ** 2).mean(axis=(1, 2)))
+
+
+def spread_norm(outputs):
+    flat = outputs.reshape(len(outputs), -1)
+    return np.linalg.norm(flat, axis=1) / np.sqrt(flat.shape[1])
+
+
+def spread_var(outputs):
+    return outputs.var(axis=(1, 2))
+
+
+def spread_mean_squared_deviation(outputs):
+    return ((outputs - outputs.mean(axis=(1, 2), keepdims=True)) ** 2).mean(axis=(1, 2))
+
+
+def spread_per_unit(outputs):
+    return outputs.std(axis=1)
+
+
+def spread_whole_network(outputs):
+    return outputs.std()
+
+
+SPREAD_WRONG = {
+    "unbiased-variance": [spread_sample_sd, spread_sample_sd_flat],
+    "spread-averages-unit-spreads": [spread_mean_unit_std, spread_mean_sample_std],
+    "spread-not-centered": [spread_rms, spread_norm],
+    "spread-is-variance": [spread_var, spread_mean_squared_deviation],
+    "layer-stat-wrong-axes": [spread_per_unit, spread_whole_network],
+}
+
+
 def test_the_lesson_02_section_of_the_catalogue_is_what_these_tests_cover():
-    assert set(WRONG) == set(LESSON_02)
+    covered = set(WRONG) | set(SPREAD_WRONG)
+    assert set(LESSON_02) <= covered
     assert set(LESSON_02) <= set(DIAGNOSES)
     assert all(len(set(fns)) >= 2 for fns in WRONG.values())
+    assert all(len(set(fns)) >= 2 for fns in SPREAD_WRONG.values())
+
+
+@pytest.mark.parametrize("fn", SPREAD_CORRECT, ids=lambda fn: fn.__name__)
+def test_correct_spreads_are_accepted(fn):
+    result = _check(fn, "layer_spread")
+    assert result.passed, str(result)
+
+
+@pytest.mark.parametrize(
+    "diagnosis, fn",
+    [(d, fn) for d, fns in SPREAD_WRONG.items() for fn in fns],
+    ids=lambda value: getattr(value, "__name__", value),
+)
+def test_wrong_spreads_are_named(diagnosis, fn):
+    result = _check(fn, "layer_spread")
+    assert not result.passed
+    assert result.diagnosis == diagnosis, str(result)
+    wording = EXERCISES["layer_spread"].wording.get(diagnosis, DIAGNOSES[diagnosis])
+    assert wording.title in result.feedback
+
+
+def test_the_spread_cases_have_units_with_different_means_and_a_constant_layer():
+    cases = spread_cases(np.random.default_rng(0))
+    relu = cases[1].args["outputs"]
+    assert np.ptp(relu.mean(axis=1), axis=1).min() > 0.1
+    assert any(np.ptp(layer) == 0 for layer in cases[2].args["outputs"])
+
+
+def test_the_course_spread_is_pass_output_std():
+    z = np.random.default_rng(2).normal(size=(2, 30, 8))
+    assert np.allclose(activations.layer_spread(np.tanh(z)), np.tanh(z).std(axis=(1, 2)))
 
 
 def test_the_exercise_is_registered_for_lesson_02_with_a_hint_ladder():
@@ -143,6 +250,7 @@ def test_the_exercise_is_registered_for_lesson_02_with_a_hint_ladder():
     assert exercise.lesson == "02_why_normalize_activations"
     assert len(set(exercise.hints)) >= 3
     assert "threshold" in hint("saturated_fraction", level=1)
+    assert len(set(EXERCISES["layer_spread"].hints)) >= 3
 
 
 @pytest.mark.parametrize("fn", CORRECT, ids=lambda fn: fn.__name__)

@@ -146,3 +146,84 @@ WRONG = [
     ("saturated_fraction", sat_count, "saturation-not-a-fraction"),
     ("saturated_fraction", sat_class_per_units, "saturation-not-a-fraction"),
 ]
+
+
+# --- layer_spread: correct ---------------------------------------------------------------
+
+
+def spread_loops(outputs):
+    result = []
+    for layer in outputs:
+        values = [float(v) for v in layer.ravel()]
+        mean = sum(values) / len(values)
+        result.append((sum((v - mean) ** 2 for v in values) / len(values)) ** 0.5)
+    return np.array(result, dtype=np.float32)
+
+
+def spread_comprehension(outputs):
+    return np.array([layer.astype(np.float64).std() for layer in outputs])
+
+
+def spread_keepdims(outputs):
+    mean = outputs.mean(axis=(1, 2), keepdims=True)
+    return np.sqrt(np.mean(np.square(outputs - mean), axis=(1, 2), keepdims=True)).ravel()
+
+
+def spread_transposed(outputs):  # (units, batch, layers): reducing the first two is right
+    return np.std(outputs.T, axis=(0, 1))
+
+
+CORRECT += [
+    ("layer_spread", spread_loops),
+    ("layer_spread", spread_comprehension),
+    ("layer_spread", spread_keepdims),
+    ("layer_spread", spread_transposed),
+]
+
+
+# --- layer_spread: wrong -----------------------------------------------------------------
+
+
+def spread_statistics_stdev(outputs):
+    import statistics
+
+    return np.array([statistics.stdev(layer.ravel().tolist()) for layer in outputs])
+
+
+def spread_unit_loop(outputs):
+    spreads = []
+    for layer in outputs:
+        per_unit = [layer[:, j].std() for j in range(layer.shape[1])]
+        spreads.append(np.mean(per_unit))
+    return np.array(spreads)
+
+
+def spread_sqrt_mean_square(outputs):
+    return np.array([np.sqrt(np.mean(layer.astype(np.float64) ** 2)) for layer in outputs])
+
+
+def _variance(values):
+    return np.mean((values - np.mean(values)) ** 2)
+
+
+def spread_forgot_root(outputs):
+    return np.array([_variance(layer) for layer in outputs], dtype=np.float32)
+
+
+def spread_units_first(outputs):
+    by_unit = np.transpose(outputs, (2, 0, 1)).reshape(outputs.shape[2], -1)
+    return by_unit.std(axis=1)
+
+
+def spread_one_number(outputs):
+    return np.float32(np.std(np.concatenate([layer.ravel() for layer in outputs])))
+
+
+WRONG += [
+    ("layer_spread", spread_statistics_stdev, "unbiased-variance"),
+    ("layer_spread", spread_unit_loop, "spread-averages-unit-spreads"),
+    ("layer_spread", spread_sqrt_mean_square, "spread-not-centered"),
+    ("layer_spread", spread_forgot_root, "spread-is-variance"),
+    ("layer_spread", spread_units_first, "layer-stat-wrong-axes"),
+    ("layer_spread", spread_one_number, "layer-stat-wrong-axes"),
+]
