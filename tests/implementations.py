@@ -1218,3 +1218,19 @@ from .test_grading_benefits import WRONG as _BENEFITS_WRONG  # noqa: E402
 
 for _diagnosis, _cases in _BENEFITS_WRONG.items():
     WRONG.setdefault(_diagnosis, []).extend(_cases)
+
+
+# ---------------------------------------------------------------------------
+# Lesson 02 (catalogue section "Lesson 02"): saturated_fraction and layer_spread, defined
+# with their own tests in tests/test_grading_activations.py.
+# ---------------------------------------------------------------------------
+
+from .test_grading_activations import LESSON_02 as _LESSON_02  # noqa: E402
+from .test_grading_activations import SPREAD_WRONG as _SPREAD_WRONG_02  # noqa: E402
+from .test_grading_activations import WRONG as _WRONG_02  # noqa: E402
+
+for _diagnosis in _LESSON_02:
+    WRONG.setdefault(_diagnosis, []).extend(
+        [("saturated_fraction", fn) for fn in _WRONG_02.get(_diagnosis, [])]
+        + [("layer_spread", fn) for fn in _SPREAD_WRONG_02.get(_diagnosis, [])]
+    )

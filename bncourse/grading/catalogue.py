@@ -285,6 +285,86 @@ _ENTRIES = [
     # Each lesson's own misconceptions go in its section below (one section per lesson, so
     # that lessons written in parallel do not edit the same lines).
     # --- Lesson 02 (why normalize activations) ---
+    Diagnosis(
+        "saturation-one-sided",
+        "only one side of the tanh counts as saturated",
+        "tanh flattens out at both ends: an output near -1 passes back as little gradient as "
+        "one near +1. Your count includes only the outputs near one end, so a layer whose "
+        "units sit at -1 looks healthy.",
+        "Ask what the sign of an output has to do with how flat tanh is there.",
+    ),
+    Diagnosis(
+        "saturation-per-unit-decision",
+        "decides per unit instead of per output",
+        "Your function decides for each unit as a whole (saturated on every sample, or on "
+        "average) and then counts units. A unit can be saturated for some samples and not "
+        "for others; the statistic counts every (sample, unit) output on its own, as "
+        "Karpathy's saturation plots do.",
+        "Mark each output first, and only then average the marks; do not summarize a unit "
+        "over the batch before comparing with the threshold.",
+    ),
+    Diagnosis(
+        "layer-stat-wrong-axes",
+        "the per-layer statistic is taken over the wrong axes",
+        "The stack has shape (layers, batch, units) and the answer is one number per layer, "
+        "taken over all the samples and all the units of that layer. Reducing over the "
+        "layers, over only one of the other two axes, or after a reshape that mixes layers, "
+        "gives a number per unit, per sample or for the whole network instead.",
+        "Say out loud what the answer's shape must be, then which axes must disappear to get "
+        "it. A reshape must keep each layer's outputs together.",
+    ),
+    Diagnosis(
+        "saturation-at-threshold",
+        "an output equal to the threshold counts as saturated",
+        "The contract counts an output as saturated when its magnitude is strictly above the "
+        "threshold. Outputs exactly at the threshold are rare in a trained network but not in "
+        "the tests, where your comparison counts them.",
+        "Compare the two comparison operators on a value equal to the threshold.",
+    ),
+    Diagnosis(
+        "saturation-ignores-threshold",
+        "the threshold argument is ignored",
+        "Your function compares with a fixed number (such as 0.97, Karpathy's value) instead "
+        "of the threshold it is called with, so a caller who asks about another level gets "
+        "the answer for yours.",
+        "Use the function's threshold argument wherever the level appears.",
+    ),
+    Diagnosis(
+        "saturation-not-a-fraction",
+        "not a fraction of the layer's outputs",
+        "The contract asks for a fraction between 0 and 1 per layer: saturated outputs "
+        "divided by all the layer's outputs (samples times units). Your numbers are a count, "
+        "a percentage (the lesson's tables print those, but the function returns the "
+        "fraction they are made from), or a count divided by the number of units or of "
+        "samples alone.",
+        "Check the largest value your function can return: a layer saturated everywhere "
+        "should give exactly 1.",
+    ),
+    Diagnosis(
+        "spread-averages-unit-spreads",
+        "averages per-unit spreads instead of taking the layer's spread",
+        "Your function takes a spread per unit (or per sample) and averages those. That "
+        "leaves out how far the units' own means lie from each other: a layer whose units "
+        "each sit still at different values has a large spread but per-unit spreads of 0.",
+        "Put all of the layer's outputs together first, then measure how far they lie from "
+        "their common mean.",
+    ),
+    Diagnosis(
+        "spread-not-centered",
+        "the spread is measured from 0, not from the mean",
+        "You took the root of the mean square of the outputs. That is the standard deviation "
+        "only when the outputs average 0, as tanh's nearly do; ReLU and sigmoid outputs are "
+        "positive, and their root mean square counts their mean as spread.",
+        "Subtract the layer's mean before you square.",
+    ),
+    Diagnosis(
+        "spread-is-variance",
+        "returns the variance, not the standard deviation",
+        "Your numbers are the variance of each layer's outputs, in squared units. The "
+        "lesson's spread is the standard deviation, in the outputs' own units, which is what "
+        "its plots and claims compare.",
+        "One step is missing at the end.",
+    ),
     # --- Lesson 03 (the four steps) ---
     Diagnosis(
         "reshape-mixes-features",

@@ -40,6 +40,9 @@ __all__ = [
     "activate",
     "local_gradient",
     "saturated_fraction",
+    "TANH_SATURATION_THRESHOLD",
+    "layer_saturation",
+    "layer_spread",
     "Shift",
     "random_shift",
     "DeepMLP",
@@ -98,6 +101,41 @@ def saturated_fraction(z: Any, activation: str) -> float:
     z = float64_array(z, "z", finite=False)
     slope = _slope(z, _activate(z, activation), activation)
     return float(np.mean(slope < SATURATION_LEVEL * _MAX_SLOPE[activation]))
+
+
+TANH_SATURATION_THRESHOLD = float(np.sqrt(1.0 - SATURATION_LEVEL))
+"""``|tanh z|`` above this (about 0.9747) is where tanh's slope ``1 - tanh(z)**2`` drops
+below ``SATURATION_LEVEL`` (5%) of its largest value."""
+
+
+def layer_saturation(outputs: Any, threshold: float = TANH_SATURATION_THRESHOLD) -> np.ndarray:
+    """The fraction of each layer's tanh outputs whose magnitude is strictly above
+    ``threshold``, counted over every sample and every unit of the layer.
+
+    ``outputs``: a (layers, batch, units) array, or a list of (batch, units) arrays, one per
+    layer. Returns float32 of shape (layers,). This is the course's version of lesson 02's
+    exercise ``saturated_fraction``; ``Pass.saturation`` uses it for tanh networks.
+    """
+    stack = float64_array(np.stack([np.asarray(a) for a in outputs]), "outputs", finite=False)
+    if stack.ndim != 3:
+        raise ValueError(f"outputs must be (layers, batch, units); got shape {stack.shape}")
+    if not np.isfinite(threshold) or threshold < 0:
+        raise ValueError(f"threshold must be a finite number >= 0; got {threshold}")
+    return (np.abs(stack) > threshold).mean(axis=(1, 2)).astype(np.float32)
+
+
+def layer_spread(outputs: Any) -> np.ndarray:
+    """The standard deviation of each layer's outputs, over every sample and every unit of
+    the layer together (population, divide by m).
+
+    ``outputs``: a (layers, batch, units) array, or a list of (batch, units) arrays, one per
+    layer. Returns float32 of shape (layers,). This is the course's version of lesson 02's
+    exercise ``layer_spread``; ``Pass.output_std`` uses it.
+    """
+    stack = float64_array(np.stack([np.asarray(a) for a in outputs]), "outputs", finite=False)
+    if stack.ndim != 3:
+        raise ValueError(f"outputs must be (layers, batch, units); got shape {stack.shape}")
+    return stack.std(axis=(1, 2)).astype(np.float32)
 
 
 def _one_blas_thread() -> Any:
@@ -173,13 +211,16 @@ class Pass:
 
     @property
     def saturation(self) -> np.ndarray:
-        """Fraction of saturated units (see ``saturated_fraction``) in each hidden layer."""
+        """Fraction of saturated units in each hidden layer: ``layer_saturation`` of the
+        outputs for tanh, ``saturated_fraction`` of the inputs (the slope) otherwise."""
+        if self.activation == "tanh":
+            return layer_saturation(self.outputs).astype(np.float64)
         return np.array([saturated_fraction(z, self.activation) for z in self.inputs])
 
     @property
     def output_std(self) -> np.ndarray:
-        """The standard deviation of each hidden layer's output."""
-        return np.array([float(np.std(a)) for a in self.outputs])
+        """The standard deviation of each hidden layer's output (``layer_spread``)."""
+        return layer_spread(self.outputs).astype(np.float64)
 
     @property
     def gradient_std(self) -> np.ndarray:

@@ -172,7 +172,50 @@ STANDARDIZE = Family(
 )
 
 
+MIN_MAX_HINTS = (
+    "Which value of a column should land on 0 and which on 1? Once you have shifted the "
+    "column so that its smallest value is 0, what do you divide by so that its largest "
+    "value becomes exactly 1?",
+    "Per column (statistics over axis 0, the rows): subtract the column's minimum, then "
+    "divide by its range, the maximum minus the minimum. Where the range is 0 (a constant "
+    "column) divide by something harmless instead, so that the column becomes 0, not NaN. "
+    "Do the arithmetic in float64 and convert the result to float32 at the end.",
+    "x = np.asarray(x, dtype=np.float64); low = x.min(axis=0); the range is "
+    "x.max(axis=0) - low; replace zero ranges with np.where(range > 0, range, 1.0); "
+    "return ((x - low) / safe_range).astype(np.float32).",
+)
+
+STANDARDIZE_HINTS = (
+    "After standardizing, each column has mean 0 and standard deviation 1. Which two "
+    "statistics of the column do you need to get there, over which axis, and in which "
+    "order do you use them?",
+    "Per column: subtract the column's mean, then divide by its standard deviation, the "
+    "population one (divide by m, the number of rows; no epsilon). A constant column has "
+    "standard deviation 0: divide it by 1 instead, so it becomes 0. Compute in float64, "
+    "return float32.",
+    "x = np.asarray(x, dtype=np.float64); mu = x.mean(axis=0); sigma = x.std(axis=0) "
+    "(ddof=0 is NumPy's default); safe = np.where(sigma > 0, sigma, 1.0); return "
+    "((x - mu) / safe).astype(np.float32).",
+)
+
+
 EXERCISES = [
-    Exercise("min_max_normalize", _L1, "min_max_normalize(x)", ("output",), _table_cases, MIN_MAX),
-    Exercise("standardize", _L1, "standardize(x)", ("output",), _table_cases, STANDARDIZE),
+    Exercise(
+        "min_max_normalize",
+        _L1,
+        "min_max_normalize(x)",
+        ("output",),
+        _table_cases,
+        MIN_MAX,
+        hints=MIN_MAX_HINTS,
+    ),
+    Exercise(
+        "standardize",
+        _L1,
+        "standardize(x)",
+        ("output",),
+        _table_cases,
+        STANDARDIZE,
+        hints=STANDARDIZE_HINTS,
+    ),
 ]
