@@ -69,3 +69,15 @@ def test_a_passed_check_does_not_mention_hints(laddered):
     from bncourse import reference
 
     assert "hint(" not in str(check("batch_mean", reference.batch_mean))
+
+
+@pytest.mark.parametrize("exercise_id", sorted(EXERCISES))
+def test_every_exercise_has_a_ladder_of_at_least_three_distinct_levels(exercise_id):
+    ladder = EXERCISES[exercise_id].hints
+    levels = [" ".join(level.split()) for level in ladder]
+    assert len(levels) >= 3, f"{exercise_id} has {len(levels)} hint levels, not at least 3"
+    assert len(set(levels)) == len(levels), f"{exercise_id} repeats a hint level"
+    assert all(levels), f"{exercise_id} has an empty hint level"
+    # level 1 points at the idea with a question; it does not hand over code
+    assert "?" in levels[0], f"{exercise_id}: level 1 should ask a question"
+    assert "np." not in levels[0] and "return " not in levels[0], exercise_id

@@ -287,11 +287,6 @@ def test_options_that_give_the_answer_away_by_length_fail_validation(tmp_path):
     assert giveaway_problems(bank, {"q0": "a", "q1": "c", "q2": "a"}) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the banks' single-choice options still give answers away by length; they are "
-    "being rewritten (issue 13); remove this mark when they are",
-)
 def test_the_real_banks_validate_against_their_key_in_solution_like_notebooks(tmp_path, capsys):
     key = _real_key()
     for stem in LESSON_STEMS:
