@@ -84,7 +84,9 @@ def _first_difference(got: np.ndarray, expected: np.ndarray) -> str:
     if not differs.any():
         return "values differ slightly beyond float32 round-off"
     index = tuple(int(i) for i in np.argwhere(differs)[0])
-    where = f"[{', '.join(map(str, index))}]" if index else ""
+    if not index:  # a single number: no position to name
+        return f"expected {expected[index]:.6g}, got {aligned[index]:.6g}"
+    where = f"[{', '.join(map(str, index))}]"
     count = int(differs.sum())
     return (
         f"at {where} expected {expected[index]:.6g}, got {aligned[index]:.6g} "
