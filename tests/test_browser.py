@@ -128,11 +128,12 @@ def test_quiz_answers_are_kept_with_submit_and_save_and_survive_a_reload(lab):
         quiz.locator("button:text-is('b')").first.click()  # a single-choice answer
         quiz.locator("button:text-is('True')").first.click()
         quiz.locator("button:has-text('Submit')").click()
-        record = quiz.locator(".bncourse-quiz-record")
+        # JupyterLab may re-render the record's output when the kernel updates it, so look
+        # it up again each time instead of holding on to one element
         page.wait_for_function(
-            "(el) => el.textContent.includes('kept in this notebook')",
-            arg=record.element_handle(),
-            timeout=20_000,
+            "() => [...document.querySelectorAll('.bncourse-quiz-record')]"
+            ".some((el) => el.textContent.includes('kept in this notebook'))",
+            timeout=30_000,
         )
         assert quiz.locator("button.mod-info:has-text('✓ b')").count() >= 1  # plainly marked
         page.keyboard.press("Control+s")
