@@ -936,8 +936,7 @@ _ENTRIES = [
         "Your frozen layer left its moving statistics alone, but its output, when called with "
         "training=True, used the batch's mean and variance. A Keras BN layer with "
         "trainable=False computes exactly its inference output, whatever `training` says.",
-        "If the moving statistics may not change, which statistics is the output computed "
-        "with?",
+        "If the moving statistics may not change, which statistics is the output computed with?",
     ),
     Diagnosis(
         "frozen-bn-updates-statistics",

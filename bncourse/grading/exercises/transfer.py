@@ -1,11 +1,12 @@
 """Lesson 10 (BN in deployment): ``adapt_statistics`` (AdaBN in NumPy) and ``frozen_bn_call``
 (what a Keras BN layer does when it is frozen).
 
-``adapt_statistics``: a stack of Dense -> BN -> ReLU blocks, given as arrays, meets new inputs, and the learner
-returns every BN layer's re-estimated moving mean and variance. The family's choices are
-which tensor the statistics describe, whether later blocks see inputs normalized with the
-new or the old statistics, whether the new statistics replace the old ones or are blended
-in with a momentum, the variance, the axes, epsilon and the kernel's orientation.
+``adapt_statistics``: a stack of Dense -> BN -> ReLU blocks, given as arrays, meets new
+inputs, and the learner returns every BN layer's re-estimated moving mean and variance.
+The family's choices are which tensor the statistics describe, whether later blocks see
+inputs normalized with the new or the old statistics, whether the new statistics replace
+the old ones or are blended in with a momentum, the variance, the axes, epsilon and the
+kernel's orientation.
 
 ``frozen_bn_call``: one call of a Keras ``BatchNormalization`` layer with given ``training``
 and ``trainable`` flags; the learner returns the output and the moving statistics the layer
@@ -21,10 +22,10 @@ import numpy as np
 
 from bncourse.grading.catalogue import Diagnosis
 from bncourse.grading.families import (
+    DDOF_CHOICE,
     Choice,
     Family,
     Option,
-    DDOF_CHOICE,
     axes_choice,
     eps_choice,
     f64,
