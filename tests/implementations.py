@@ -1426,5 +1426,3 @@ FROZEN_WRONG = {
 
 for _diagnosis, _cases in FROZEN_WRONG.items():
     WRONG.setdefault(_diagnosis, []).extend(_cases)
-
-CORRECT["frozen_bn_call"] = list(FROZEN_CORRECT)
