@@ -1052,7 +1052,7 @@ for _diagnosis in _LESSON_07:
 
 
 # ---------------------------------------------------------------------------
-# Lesson 09, section 7: adapt_statistics (AdaBN on Dense -> BN -> ReLU blocks); more
+# Lesson 10: adapt_statistics (AdaBN on Dense -> BN -> ReLU blocks); more
 # variants are in tests/test_grading_transfer.py and tests/submissions/transfer.py.
 # ---------------------------------------------------------------------------
 
@@ -1234,3 +1234,195 @@ for _diagnosis in _LESSON_02:
         [("saturated_fraction", fn) for fn in _WRONG_02.get(_diagnosis, [])]
         + [("layer_spread", fn) for fn in _SPREAD_WRONG_02.get(_diagnosis, [])]
     )
+
+
+# ---------------------------------------------------------------------------
+# Lesson 10: frozen_bn_call (one call of a Keras BN layer, frozen or not), defined with its
+# own tests in tests/test_grading_transfer.py.
+# ---------------------------------------------------------------------------
+
+
+def _bn_call(x, gamma, beta, moving_mean, moving_var, momentum, eps, *, use_batch, update):
+    axes = tuple(range(x.ndim - 1))
+    mean, var = x.mean(axis=axes), x.var(axis=axes)
+    if use_batch:
+        y = gamma * (x - mean) / np.sqrt(var + eps) + beta
+    else:
+        y = gamma * (x - moving_mean) / np.sqrt(moving_var + eps) + beta
+    if update:
+        moving_mean = momentum * moving_mean + (1 - momentum) * mean
+        moving_var = momentum * moving_var + (1 - momentum) * var
+    return y, np.array(moving_mean), np.array(moving_var)
+
+
+def frozen_if_else(
+    x, gamma, beta, moving_mean, moving_var, training, trainable, momentum=0.99, eps=1e-3
+):
+    active = training and trainable
+    return _bn_call(
+        x, gamma, beta, moving_mean, moving_var, momentum, eps, use_batch=active, update=active
+    )
+
+
+def frozen_float64_flat(
+    x, gamma, beta, moving_mean, moving_var, training, trainable, momentum=0.99, eps=1e-3
+):
+    flat = x.reshape(-1, x.shape[-1]).astype(np.float64)
+    mean, var = np.array(moving_mean, np.float64), np.array(moving_var, np.float64)
+    if not trainable or not training:
+        return (x - mean) / np.sqrt(var + eps) * gamma + beta, mean, var
+    mu, sigma2 = flat.mean(axis=0), flat.var(axis=0)
+    y = (x - mu) / np.sqrt(sigma2 + eps) * gamma + beta
+    return y, mean + (1 - momentum) * (mu - mean), var + (1 - momentum) * (sigma2 - var)
+
+
+FROZEN_CORRECT = [frozen_if_else, frozen_float64_flat]
+
+
+def frozen_ignores_trainable(
+    x, gamma, beta, moving_mean, moving_var, training, trainable, momentum=0.99, eps=1e-3
+):
+    return _bn_call(
+        x, gamma, beta, moving_mean, moving_var, momentum, eps, use_batch=training, update=training
+    )
+
+
+def frozen_only_weights(
+    x, gamma, beta, moving_mean, moving_var, training, trainable, momentum=0.99, eps=1e-3
+):
+    if training:  # trainable=False only stops the optimizer (a belief about every layer)
+        return _bn_call(
+            x, gamma, beta, moving_mean, moving_var, momentum, eps, use_batch=True, update=True
+        )
+    return _bn_call(
+        x, gamma, beta, moving_mean, moving_var, momentum, eps, use_batch=False, update=False
+    )
+
+
+def frozen_batch_without_update(
+    x, gamma, beta, moving_mean, moving_var, training, trainable, momentum=0.99, eps=1e-3
+):
+    return _bn_call(
+        x,
+        gamma,
+        beta,
+        moving_mean,
+        moving_var,
+        momentum,
+        eps,
+        use_batch=training,
+        update=training and trainable,
+    )
+
+
+def frozen_stats_locked_only(
+    x, gamma, beta, moving_mean, moving_var, training, trainable, momentum=0.99, eps=1e-3
+):
+    y, new_mean, new_var = _bn_call(
+        x, gamma, beta, moving_mean, moving_var, momentum, eps, use_batch=training, update=training
+    )
+    if not trainable:  # "freezing locks the statistics", the output is left alone
+        return y, np.array(moving_mean), np.array(moving_var)
+    return y, new_mean, new_var
+
+
+def frozen_moving_but_updating(
+    x, gamma, beta, moving_mean, moving_var, training, trainable, momentum=0.99, eps=1e-3
+):
+    return _bn_call(
+        x,
+        gamma,
+        beta,
+        moving_mean,
+        moving_var,
+        momentum,
+        eps,
+        use_batch=training and trainable,
+        update=training,
+    )
+
+
+def frozen_update_then_inference(
+    x, gamma, beta, moving_mean, moving_var, training, trainable, momentum=0.99, eps=1e-3
+):
+    _, new_mean, new_var = _bn_call(
+        x, gamma, beta, moving_mean, moving_var, momentum, eps, use_batch=True, update=training
+    )
+    y, _, _ = _bn_call(
+        x,
+        gamma,
+        beta,
+        moving_mean,
+        moving_var,
+        momentum,
+        eps,
+        use_batch=training and trainable,
+        update=False,
+    )
+    return y, new_mean, new_var
+
+
+def frozen_mode_from_trainable(
+    x, gamma, beta, moving_mean, moving_var, training, trainable, momentum=0.99, eps=1e-3
+):
+    return _bn_call(
+        x,
+        gamma,
+        beta,
+        moving_mean,
+        moving_var,
+        momentum,
+        eps,
+        use_batch=trainable,
+        update=trainable,
+    )
+
+
+def frozen_trainable_means_training(
+    x, gamma, beta, moving_mean, moving_var, training, trainable, momentum=0.99, eps=1e-3
+):
+    mode = "train" if trainable else "infer"  # the flag read as the layer's mode
+    return _bn_call(
+        x,
+        gamma,
+        beta,
+        moving_mean,
+        moving_var,
+        momentum,
+        eps,
+        use_batch=mode == "train",
+        update=mode == "train",
+    )
+
+
+def frozen_pytorch_momentum(
+    x, gamma, beta, moving_mean, moving_var, training, trainable, momentum=0.99, eps=1e-3
+):
+    active = training and trainable
+    return _bn_call(
+        x, gamma, beta, moving_mean, moving_var, 1 - momentum, eps, use_batch=active, update=active
+    )
+
+
+FROZEN_WRONG = {
+    "frozen-bn-still-trains": [
+        ("frozen_bn_call", frozen_ignores_trainable),
+        ("frozen_bn_call", frozen_only_weights),
+    ],
+    "frozen-bn-normalizes-with-batch": [
+        ("frozen_bn_call", frozen_batch_without_update),
+        ("frozen_bn_call", frozen_stats_locked_only),
+    ],
+    "frozen-bn-updates-statistics": [
+        ("frozen_bn_call", frozen_moving_but_updating),
+        ("frozen_bn_call", frozen_update_then_inference),
+    ],
+    "bn-mode-ignores-training": [
+        ("frozen_bn_call", frozen_mode_from_trainable),
+        ("frozen_bn_call", frozen_trainable_means_training),
+    ],
+}
+"""Two wrong implementations per lesson-10 freezing misconception."""
+
+for _diagnosis, _cases in FROZEN_WRONG.items():
+    WRONG.setdefault(_diagnosis, []).extend(_cases)

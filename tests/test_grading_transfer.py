@@ -1,5 +1,7 @@
-"""The adapt_statistics check (lesson 09, section 7): correct re-estimations in several
-styles pass, each misconception of adapting BN's statistics is named."""
+"""Lesson 10's checks: adapt_statistics (correct re-estimations in several styles pass, each
+misconception of adapting BN's statistics is named) and frozen_bn_call (one call of a Keras BN
+layer, frozen or not: correct variants pass, each misconception of freezing is named by at
+least two wrong ones; tests/implementations.py collects them for the catalogue test)."""
 
 from __future__ import annotations
 
@@ -112,9 +114,9 @@ def test_every_section_7_misconception_is_in_the_catalogue_and_detected_twice():
         assert len({fn for d, fn in WRONG if d == diagnosis}) >= 2, diagnosis
 
 
-def test_the_exercise_belongs_to_lesson_09_and_has_three_distinct_hints():
+def test_the_exercise_belongs_to_lesson_10_and_has_three_distinct_hints():
     exercise = EXERCISES[EXERCISE]
-    assert exercise.lesson == "09_beyond_batchnorm"
+    assert exercise.lesson == "10_bn_in_deployment"
     assert len(exercise.hints) >= 3 and len(set(exercise.hints)) == len(exercise.hints)
     reset_hints()
     try:
@@ -142,4 +144,82 @@ def test_the_check_answers_within_a_fifth_of_a_second():
     _check(adapt_loop)
     start = time.perf_counter()
     _check(adapt_loop)
+    assert time.perf_counter() - start < 0.2
+
+
+# ---------------------------------------------------------------------------
+# frozen_bn_call: one call of a Keras BN layer with `training` and `trainable`.
+# ---------------------------------------------------------------------------
+
+FROZEN = "frozen_bn_call"
+LESSON_10_FROZEN = (
+    "frozen-bn-still-trains",
+    "frozen-bn-normalizes-with-batch",
+    "frozen-bn-updates-statistics",
+    "bn-mode-ignores-training",
+)
+
+
+def _check_frozen(fn):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return check(FROZEN, fn)
+
+
+@pytest.mark.parametrize("fn", impl.FROZEN_CORRECT, ids=lambda f: f.__name__)
+def test_correct_frozen_calls_pass(fn):
+    result = _check_frozen(fn)
+    assert result.passed, str(result)
+    assert result.score == result.max_score
+
+
+@pytest.mark.parametrize(
+    "diagnosis, fn",
+    [(d, fn) for d, cases in impl.FROZEN_WRONG.items() for _, fn in cases]
+    + [("momentum-reversed", impl.frozen_pytorch_momentum)],
+    ids=lambda v: getattr(v, "__name__", v),
+)
+def test_wrong_frozen_calls_get_their_diagnosis(diagnosis, fn):
+    result = _check_frozen(fn)
+    assert not result.passed
+    assert result.diagnosis == diagnosis, str(result)
+    assert DIAGNOSES[diagnosis].title in result.feedback
+
+
+def test_every_freezing_misconception_is_in_the_catalogue_and_detected_twice():
+    assert set(LESSON_10_FROZEN) <= set(DIAGNOSES)
+    assert set(impl.FROZEN_WRONG) == set(LESSON_10_FROZEN)
+    for diagnosis in LESSON_10_FROZEN:
+        assert len({fn for _, fn in impl.FROZEN_WRONG[diagnosis]}) >= 2, diagnosis
+
+
+def test_frozen_bn_call_belongs_to_lesson_10_and_has_three_distinct_hints():
+    exercise = EXERCISES[FROZEN]
+    assert exercise.lesson == "10_bn_in_deployment"
+    assert len(exercise.hints) >= 3 and len(set(exercise.hints)) == len(exercise.hints)
+    assert exercise.hints[0].rstrip().endswith("?")
+
+
+def test_the_frozen_check_agrees_with_keras():
+    """The family's correct answer is what a Keras BN layer does, for all four flag pairs."""
+    keras = pytest.importorskip("keras")
+    for case in EXERCISES[FROZEN].cases():
+        args = case.args
+        layer = keras.layers.BatchNormalization(
+            momentum=args.get("momentum", 0.99), epsilon=args.get("eps", 1e-3)
+        )
+        layer.build(args["x"].shape)
+        layer.set_weights([args["gamma"], args["beta"], args["moving_mean"], args["moving_var"]])
+        layer.trainable = args["trainable"]
+        y = layer(args["x"], training=args["training"]).numpy()
+        expected = EXERCISES[FROZEN].expected(case)
+        np.testing.assert_allclose(y, expected[0], atol=1e-4)
+        np.testing.assert_allclose(layer.moving_mean.numpy(), expected[1], atol=1e-5)
+        np.testing.assert_allclose(layer.moving_variance.numpy(), expected[2], atol=1e-4)
+
+
+def test_the_frozen_check_answers_within_a_fifth_of_a_second():
+    _check_frozen(impl.frozen_if_else)
+    start = time.perf_counter()
+    _check_frozen(impl.frozen_if_else)
     assert time.perf_counter() - start < 0.2

@@ -28,6 +28,7 @@ LESSON_STEMS = [
     "07_where_to_put_bn",
     "08_what_bn_buys_you",
     "09_beyond_batchnorm",
+    "10_bn_in_deployment",
 ]
 
 # ---------------------------------------------------------------------------

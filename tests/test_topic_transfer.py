@@ -54,7 +54,7 @@ def test_batchnorm_layers_are_found_in_nested_models_and_frozen():
 
 
 def test_installed_keras_overrides_training_false_in_a_functional_graph(data):
-    # The fact lesson 09 teaches: model(x, training=True), as fit() calls it, runs an
+    # The fact lesson 10 teaches: model(x, training=True), as fit() calls it, runs an
     # unfrozen base's BN layers in training mode although the graph says training=False.
     base = transfer.build_base(64, (8,))
     inputs = keras.Input((64,))

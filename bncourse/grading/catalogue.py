@@ -871,7 +871,8 @@ _ENTRIES = [
         "times too small, so its size depends on how many features there are.",
         "Mean, not sum: divide the sum of squares by the number of values.",
     ),
-    # Lesson 09, section 7 (adapting the statistics, bncourse/grading/exercises/transfer.py)
+    # --- Lesson 10 (BN in deployment) ---
+    # adapt_statistics (bncourse/grading/exercises/transfer.py)
     Diagnosis(
         "adapt-stale-upstream",
         "later blocks see inputs normalized with the old statistics",
@@ -918,7 +919,42 @@ _ENTRIES = [
         "Follow one value through a whole block: what is the last thing that happens to it "
         "before the next Dense layer?",
     ),
-    # --- Lesson 10 (BN in deployment) ---
+    # frozen_bn_call (bncourse/grading/exercises/transfer.py)
+    Diagnosis(
+        "frozen-bn-still-trains",
+        "a frozen BN layer still runs in training mode",
+        "In Keras, trainable=False on a BatchNormalization layer does more than stop the "
+        "optimizer: the layer then runs in inference mode even when it is called with "
+        "training=True. Yours normalized with the batch's statistics and updated the moving "
+        "ones, as if the flag only froze gamma and beta.",
+        "Two flags meet in one call: which combination of training and trainable lets the "
+        "layer look at the batch?",
+    ),
+    Diagnosis(
+        "frozen-bn-normalizes-with-batch",
+        "a frozen BN layer normalizes with the batch's statistics",
+        "Your frozen layer left its moving statistics alone, but its output, when called with "
+        "training=True, used the batch's mean and variance. A Keras BN layer with "
+        "trainable=False computes exactly its inference output, whatever `training` says.",
+        "If the moving statistics may not change, which statistics is the output computed with?",
+    ),
+    Diagnosis(
+        "frozen-bn-updates-statistics",
+        "a frozen BN layer still updates its moving statistics",
+        "Your frozen layer's output used the moving statistics, but the call still moved them "
+        "towards the batch's. In Keras the same condition (training and trainable) guards "
+        "both the batch statistics and their update: a frozen layer changes nothing.",
+        "What should a frozen layer's moving mean be after any call?",
+    ),
+    Diagnosis(
+        "bn-mode-ignores-training",
+        "the layer's mode follows trainable and ignores training",
+        "Your layer used the batch's statistics whenever it was trainable, also when it was "
+        "called with training=False. trainable=False can force inference mode, but "
+        "trainable=True does not force training mode: a call with training=False (predict, "
+        "evaluate) always uses the moving statistics.",
+        "Look at the call with training=False on a trainable layer: what does inference use?",
+    ),
     # --- Lesson 11 (capstone) ---
 ]
 

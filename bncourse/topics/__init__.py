@@ -10,7 +10,8 @@
 | 06 BN in Keras | ``keras_bn`` |
 | 07 where to put BN | ``placement`` |
 | 08 what BN buys you | ``benefits`` |
-| 09 beyond BN | ``small_batches``, ``norms``, ``transfer`` |
+| 09 beyond BN | ``small_batches``, ``norms`` |
+| 10 BN in deployment | ``transfer`` |
 
 Each module's docstring starts with its lesson. Topics build on the core and on
 ``bncourse.lab`` (the explorer base, Keras training, experiments), never on each other.

@@ -1,4 +1,4 @@
-"""Lesson 09 (beyond BN): BN in transfer learning, freezing, fine-tuning, new statistics.
+"""Lesson 10 (BN in deployment): BN in transfer learning, freezing, fine-tuning, new statistics.
 
 What the lesson measures with these helpers:
 

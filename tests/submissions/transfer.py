@@ -1,7 +1,8 @@
-"""Lesson 09, section 7: learner-style submissions for ``adapt_statistics`` (AdaBN on a
-stack of Dense -> BN -> ReLU blocks), written from what the section shows (moving
-statistics that describe the old data, ``adapt_momentum``, Keras's momentum convention) in
-shapes the checks' own tests do not use."""
+"""Lesson 10: learner-style submissions for ``adapt_statistics`` (AdaBN on a stack of
+Dense -> BN -> ReLU blocks), written from what section 4 shows (moving statistics that
+describe the old data, ``adapt_momentum``, Keras's momentum convention), and for
+``frozen_bn_call`` (one call of a Keras BN layer, frozen or not), written from section 1.1,
+in shapes the checks' own tests do not use."""
 
 from __future__ import annotations
 
@@ -129,9 +130,138 @@ def adapt_sample_variance(x, kernels, gamma, beta, moving_mean, moving_var, eps=
     return np.stack(means), np.stack(variances)
 
 
+# ---------------------------------------------------------------------------
+# frozen_bn_call
+# ---------------------------------------------------------------------------
+
+
+class _KerasLikeBN:
+    def __init__(self, gamma, beta, moving_mean, moving_var, momentum, eps, trainable):
+        self.gamma, self.beta = gamma, beta
+        self.moving_mean, self.moving_var = moving_mean.copy(), moving_var.copy()
+        self.momentum, self.eps, self.trainable = momentum, eps, trainable
+
+    def __call__(self, x, training):
+        if training and self.trainable:
+            mu = np.mean(x, axis=tuple(range(x.ndim - 1)), keepdims=True)
+            var = np.mean((x - mu) ** 2, axis=tuple(range(x.ndim - 1)), keepdims=True)
+            self.moving_mean = self.momentum * self.moving_mean + (1 - self.momentum) * mu.ravel()
+            self.moving_var = self.momentum * self.moving_var + (1 - self.momentum) * var.ravel()
+        else:
+            mu, var = self.moving_mean, self.moving_var
+        return self.gamma * (x - mu) / np.sqrt(var + self.eps) + self.beta
+
+
+def frozen_as_a_layer_class(
+    x, gamma, beta, moving_mean, moving_var, training, trainable, momentum=0.99, eps=1e-3
+):
+    layer = _KerasLikeBN(gamma, beta, moving_mean, moving_var, momentum, eps, trainable)
+    y = layer(x, training)
+    return y, layer.moving_mean, layer.moving_var
+
+
+def frozen_with_a_mode_string(
+    x, gamma, beta, moving_mean, moving_var, training, trainable, momentum=0.99, eps=1e-3
+):
+    mode = "batch" if (training and trainable) else "moving"
+    flat = x.reshape(-1, x.shape[-1]).astype(np.float64)
+    stats = {
+        "batch": (flat.mean(axis=0), flat.var(axis=0)),
+        "moving": (moving_mean.astype(np.float64), moving_var.astype(np.float64)),
+    }
+    mean, var = stats[mode]
+    y = np.einsum("...c,c->...c", x - mean, 1 / np.sqrt(var + eps)) * gamma + beta
+    if mode == "batch":
+        return (
+            y,
+            momentum * moving_mean + (1 - momentum) * mean,
+            (momentum * moving_var + (1 - momentum) * var),
+        )
+    return y, np.copy(moving_mean), np.copy(moving_var)
+
+
+def frozen_thinks_trainable_is_only_for_the_optimizer(
+    x, gamma, beta, moving_mean, moving_var, training, trainable, momentum=0.99, eps=1e-3
+):
+    # trainable=False stops gamma and beta from learning; the call itself follows `training`
+    layer = _KerasLikeBN(gamma, beta, moving_mean, moving_var, momentum, eps, trainable=True)
+    y = layer(x, training)
+    return y, layer.moving_mean, layer.moving_var
+
+
+def frozen_locks_statistics_but_uses_batch(
+    x, gamma, beta, moving_mean, moving_var, training, trainable, momentum=0.99, eps=1e-3
+):
+    axes = tuple(range(x.ndim - 1))
+    if training:
+        mu, var = x.mean(axis=axes), x.var(axis=axes)
+        new_mean, new_var = moving_mean, moving_var
+        if trainable:
+            new_mean = momentum * moving_mean + (1 - momentum) * mu
+            new_var = momentum * moving_var + (1 - momentum) * var
+        return gamma * (x - mu) / np.sqrt(var + eps) + beta, new_mean, new_var
+    y = gamma * (x - moving_mean) / np.sqrt(moving_var + eps) + beta
+    return y, moving_mean, moving_var
+
+
+def frozen_output_right_statistics_still_move(
+    x, gamma, beta, moving_mean, moving_var, training, trainable, momentum=0.99, eps=1e-3
+):
+    flat = x.reshape(-1, x.shape[-1])
+    new_mean, new_var = moving_mean.copy(), moving_var.copy()
+    if training:  # the statistics follow training, whatever trainable says
+        new_mean = momentum * moving_mean + (1 - momentum) * flat.mean(0)
+        new_var = momentum * moving_var + (1 - momentum) * flat.var(0)
+    if training and trainable:
+        y = gamma * (x - flat.mean(0)) / np.sqrt(flat.var(0) + eps) + beta
+    else:
+        y = gamma * (x - moving_mean) / np.sqrt(moving_var + eps) + beta
+    return y, new_mean, new_var
+
+
+def frozen_reads_trainable_as_the_mode(
+    x, gamma, beta, moving_mean, moving_var, training, trainable, momentum=0.99, eps=1e-3
+):
+    layer = _KerasLikeBN(gamma, beta, moving_mean, moving_var, momentum, eps, trainable=True)
+    y = layer(x, training=trainable)
+    return y, layer.moving_mean, layer.moving_var
+
+
+def frozen_pytorch_update(
+    x, gamma, beta, moving_mean, moving_var, training, trainable, momentum=0.99, eps=1e-3
+):
+    if not (training and trainable):
+        return gamma * (x - moving_mean) / np.sqrt(moving_var + eps) + beta, moving_mean, moving_var
+    axes = tuple(range(x.ndim - 1))
+    mu, var = x.mean(axis=axes), x.var(axis=axes)
+    y = gamma * (x - mu) / np.sqrt(var + eps) + beta
+    return (
+        y,
+        (1 - momentum) * moving_mean + momentum * mu,
+        (1 - momentum) * moving_var + momentum * var,
+    )
+
+
+def frozen_sample_variance(
+    x, gamma, beta, moving_mean, moving_var, training, trainable, momentum=0.99, eps=1e-3
+):
+    if not (training and trainable):
+        return gamma * (x - moving_mean) / np.sqrt(moving_var + eps) + beta, moving_mean, moving_var
+    flat = x.reshape(-1, x.shape[-1])
+    mu, var = flat.mean(axis=0), flat.var(axis=0, ddof=1)
+    y = gamma * (x - mu) / np.sqrt(var + eps) + beta
+    return (
+        y,
+        momentum * moving_mean + (1 - momentum) * mu,
+        momentum * moving_var + (1 - momentum) * var,
+    )
+
+
 CORRECT = [
     ("adapt_statistics", adapt_with_block_objects),
     ("adapt_statistics", adapt_copies_then_overwrites),
+    ("frozen_bn_call", frozen_as_a_layer_class),
+    ("frozen_bn_call", frozen_with_a_mode_string),
 ]
 
 WRONG = [
@@ -141,4 +271,10 @@ WRONG = [
     ("adapt_statistics", adapt_torch_linear, "adapt-transposed-kernel"),
     ("adapt_statistics", adapt_forgets_relu, "adapt-skips-relu"),
     ("adapt_statistics", adapt_sample_variance, "unbiased-variance"),
+    ("frozen_bn_call", frozen_thinks_trainable_is_only_for_the_optimizer, "frozen-bn-still-trains"),
+    ("frozen_bn_call", frozen_locks_statistics_but_uses_batch, "frozen-bn-normalizes-with-batch"),
+    ("frozen_bn_call", frozen_output_right_statistics_still_move, "frozen-bn-updates-statistics"),
+    ("frozen_bn_call", frozen_reads_trainable_as_the_mode, "bn-mode-ignores-training"),
+    ("frozen_bn_call", frozen_pytorch_update, "momentum-reversed"),
+    ("frozen_bn_call", frozen_sample_variance, "unbiased-variance"),
 ]

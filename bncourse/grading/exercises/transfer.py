@@ -1,12 +1,17 @@
-"""Lesson 09 (beyond BN, section 7): ``adapt_statistics``, AdaBN in NumPy.
+"""Lesson 10 (BN in deployment): ``adapt_statistics`` (AdaBN in NumPy) and ``frozen_bn_call``
+(what a Keras BN layer does when it is frozen).
 
-A stack of Dense -> BN -> ReLU blocks, given as arrays, meets new inputs, and the learner
-returns every BN layer's re-estimated moving mean and variance. The family's choices are
-which tensor the statistics describe, whether later blocks see inputs normalized with the
-new or the old statistics, whether the new statistics replace the old ones or are blended
-in with a momentum, the variance, the axes, epsilon and the kernel's orientation.
+``adapt_statistics``: a stack of Dense -> BN -> ReLU blocks, given as arrays, meets new
+inputs, and the learner returns every BN layer's re-estimated moving mean and variance.
+The family's choices are which tensor the statistics describe, whether later blocks see
+inputs normalized with the new or the old statistics, whether the new statistics replace
+the old ones or are blended in with a momentum, the variance, the axes, epsilon and the
+kernel's orientation.
 
-(The module keeps its topic's name, ``transfer``; lesson 09 has not been split yet.)
+``frozen_bn_call``: one call of a Keras ``BatchNormalization`` layer with given ``training``
+and ``trainable`` flags; the learner returns the output and the moving statistics the layer
+holds afterwards. The family's choices are the rule that decides between batch and moving
+statistics (and whether they update), the momentum convention, the variance and the axes.
 """
 
 from __future__ import annotations
@@ -17,10 +22,12 @@ import numpy as np
 
 from bncourse.grading.catalogue import Diagnosis
 from bncourse.grading.families import (
+    DDOF_CHOICE,
     Choice,
     Family,
     Option,
     axes_choice,
+    eps_choice,
     f64,
     squeezed,
 )
@@ -28,7 +35,7 @@ from bncourse.grading.spec import Case, Exercise
 
 __all__ = ["EXERCISES"]
 
-LESSON = "09_beyond_batchnorm"
+LESSON = "10_bn_in_deployment"
 
 
 # ---------------------------------------------------------------------------
@@ -197,6 +204,125 @@ _ADAPT_WORDING = {
 }
 
 
+# ---------------------------------------------------------------------------
+# frozen_bn_call: one call of a Keras BN layer, frozen or not.
+# ---------------------------------------------------------------------------
+
+
+def _frozen_args(
+    rng: np.random.Generator, shape: tuple[int, ...], training: bool, trainable: bool, **extra: Any
+) -> dict[str, Any]:
+    channels = shape[-1]
+    x = rng.normal(size=shape) * rng.uniform(0.5, 3.0, channels) + rng.uniform(-2.0, 4.0, channels)
+    return {
+        "x": x.astype(np.float32),
+        "gamma": rng.uniform(0.5, 2.0, channels).astype(np.float32),
+        "beta": rng.uniform(-1.0, 1.0, channels).astype(np.float32),
+        "moving_mean": rng.uniform(-1.0, 1.0, channels).astype(np.float32),
+        "moving_var": rng.uniform(0.5, 2.0, channels).astype(np.float32),
+        "training": training,
+        "trainable": trainable,
+        **extra,
+    }
+
+
+def _frozen_cases(rng: np.random.Generator) -> list[Case]:
+    return [
+        Case(
+            "a frozen layer (trainable=False) called with training=True on a (6, 3) batch",
+            _frozen_args(rng, (6, 3), training=True, trainable=False),
+            "dense",
+        ),
+        Case(
+            "a trainable layer called with training=True on an (8, 4) batch",
+            _frozen_args(rng, (8, 4), training=True, trainable=True),
+            "dense",
+        ),
+        Case(
+            "a trainable layer called with training=False on a (5, 4) batch",
+            _frozen_args(rng, (5, 4), training=False, trainable=True),
+            "dense",
+        ),
+        Case(
+            "a frozen layer called with training=False on a (4, 3) batch",
+            _frozen_args(rng, (4, 3), training=False, trainable=False),
+            "dense",
+        ),
+        Case(
+            "a frozen layer called with training=True on (2, 3, 3, 4) feature maps",
+            _frozen_args(rng, (2, 3, 3, 4), training=True, trainable=False),
+            "conv",
+        ),
+        Case(
+            "a trainable layer called with training=True on (2, 3, 3, 4) feature maps, "
+            "momentum=0.9 and eps=0.1",
+            _frozen_args(rng, (2, 3, 3, 4), training=True, trainable=True, momentum=0.9, eps=0.1),
+            "conv",
+        ),
+    ]
+
+
+# (normalize with the batch?, update the moving statistics?) for a training=True call of a
+# frozen layer, and whether `training` or `trainable` decides at all.
+_RULE_CHOICE = Choice(
+    "rule",
+    (
+        Option("keras"),
+        Option("training only", "frozen-bn-still-trains"),
+        Option("batch, no update", "frozen-bn-normalizes-with-batch"),
+        Option("moving, update", "frozen-bn-updates-statistics"),
+        Option("trainable only", "bn-mode-ignores-training"),
+    ),
+)
+
+
+def _frozen(args: dict[str, Any], values: dict[str, Any], cache: dict) -> tuple[np.ndarray, ...]:
+    x, gamma, beta = f64(args["x"]), f64(args["gamma"]), f64(args["beta"])
+    moving_mean, moving_var = f64(args["moving_mean"]), f64(args["moving_var"])
+    training, trainable = bool(args["training"]), bool(args["trainable"])
+    momentum, eps = float(args.get("momentum", 0.99)), values["eps"]
+    rule = values["rule"]
+    if rule == "keras":
+        use_batch = update = training and trainable
+    elif rule == "training only":
+        use_batch = update = training
+    elif rule == "batch, no update":
+        use_batch, update = training, training and trainable
+    elif rule == "moving, update":
+        use_batch, update = training and trainable, training
+    else:  # "trainable only"
+        use_batch = update = trainable
+    axes = values["axes"]
+    mean = x.mean(axis=axes, keepdims=True)
+    count = int(np.prod([x.shape[a] for a in axes]))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        var = ((x - mean) ** 2).sum(axis=axes, keepdims=True) / (count - values["ddof"])
+    batch_mean, batch_var = squeezed(mean, axes), squeezed(var, axes)
+    if batch_mean.shape != moving_mean.shape:  # statistics of the wrong shape: no match
+        return (np.full(x.shape, np.nan), moving_mean * np.nan, moving_var * np.nan)
+    if use_batch:
+        y = gamma * (x - batch_mean) / np.sqrt(batch_var + eps) + beta
+    else:
+        y = gamma * (x - moving_mean) / np.sqrt(moving_var + eps) + beta
+    if update:
+        keep = momentum if values["convention"] == "keras" else 1 - momentum
+        moving_mean = keep * moving_mean + (1 - keep) * batch_mean
+        moving_var = keep * moving_var + (1 - keep) * batch_var
+    return y, moving_mean, moving_var
+
+
+FROZEN = Family(
+    choices_for=lambda args: (
+        _RULE_CHOICE,
+        Choice("convention", (Option("keras"), Option("pytorch", "momentum-reversed"))),
+        DDOF_CHOICE,
+        axes_choice(np.ndim(args["x"])),
+        eps_choice(args),
+    ),
+    compute=_frozen,
+)
+
+
 EXERCISES = [
     Exercise(
         "adapt_statistics",
@@ -218,6 +344,28 @@ EXERCISES = [
             "- 1)); mean, var = z.mean(axes), z.var(axes); store them; h = np.maximum(gamma[k] "
             "* (z - mean) / np.sqrt(var + eps) + beta[k], 0). Return the stacked means and "
             "variances as float32.",
+        ),
+    ),
+    Exercise(
+        "frozen_bn_call",
+        LESSON,
+        "frozen_bn_call(x, gamma, beta, moving_mean, moving_var, training, trainable, "
+        "momentum=0.99, eps=1e-3)",
+        ("y", "moving_mean", "moving_var"),
+        _frozen_cases,
+        FROZEN,
+        hints=(
+            "A Keras BN layer has two flags. Which of them decides whether it normalizes with "
+            "the batch's statistics, and can `trainable=False` be overridden by `training=True`?",
+            "The layer uses the batch's statistics, and updates its moving ones, only when it "
+            "is called with training=True AND is trainable. In every other call it normalizes "
+            "with the moving statistics and leaves them as they are. The update follows Keras's "
+            "convention: the momentum weights the old value.",
+            "if training and trainable: mean, var = x's mean and biased variance over every axis "
+            "but the last; y = gamma * (x - mean) / np.sqrt(var + eps) + beta; moving_mean = "
+            "momentum * moving_mean + (1 - momentum) * mean (the same for the variance). "
+            "Otherwise: y from moving_mean and moving_var, statistics unchanged. Return "
+            "(y, moving_mean, moving_var).",
         ),
     ),
 ]
