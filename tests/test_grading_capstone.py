@@ -67,8 +67,11 @@ class _Layer:
         if self.backward_stats == "constants":
             dx = self.gamma * inv_std * dout
         else:
-            dx = self.gamma * inv_std / m * (
-                m * dout - dout.sum(axis=0) - x_hat * (dout * x_hat).sum(axis=0)
+            dx = (
+                self.gamma
+                * inv_std
+                / m
+                * (m * dout - dout.sum(axis=0) - x_hat * (dout * x_hat).sum(axis=0))
             )
         if self.param_grads == "mean":
             self.dbeta, self.dgamma = self.dbeta / m, self.dgamma / m
@@ -218,9 +221,10 @@ def test_wrong_ones_are_named(diagnosis, exercise_id, fn):
     result = _check(exercise_id, fn)
     assert not result.passed
     assert result.diagnosis == diagnosis, str(result)
-    assert DIAGNOSES[diagnosis].title in result.feedback or diagnosis in get_exercise(
-        exercise_id
-    ).wording
+    assert (
+        DIAGNOSES[diagnosis].title in result.feedback
+        or diagnosis in get_exercise(exercise_id).wording
+    )
 
 
 def test_every_mistake_the_layer_judge_searches_is_in_the_catalogue():

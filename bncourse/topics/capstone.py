@@ -147,7 +147,11 @@ class NumpyMLP:
             z = h @ kernel
             if index == len(self.kernels) - 1:
                 return z + self.biases[index]
-            z = self.norms[index].forward(z, training=training) if self.norms else z + self.biases[index]
+            z = (
+                self.norms[index].forward(z, training=training)
+                if self.norms
+                else z + self.biases[index]
+            )
             self._masks.append(z > 0)
             h = np.maximum(z, 0.0)
         return h
@@ -271,13 +275,17 @@ def compare_mlps(
     """Validation accuracy per epoch, (seeds, epochs), of three networks per seed: NumPy
     with ``layer_class``, NumPy without BN, and Keras with BN, all from the same weights
     and batches."""
-    runs: dict[str, list[np.ndarray]] = {"NumPy, your BN": [], "NumPy, no BN": [],
-                                         "Keras, BN": []}
+    runs: dict[str, list[np.ndarray]] = {"NumPy, your BN": [], "NumPy, no BN": [], "Keras, BN": []}
     for seed in seeds:
         weights = mlp_weights(seed=seed)
         orders = epoch_orders(samples=len(data.x_train), epochs=epochs, seed=seed)
-        common = {"weights": weights, "data": data, "orders": orders,
-                  "batch_size": batch_size, "lr": lr}
+        common = {
+            "weights": weights,
+            "data": data,
+            "orders": orders,
+            "batch_size": batch_size,
+            "lr": lr,
+        }
         runs["NumPy, your BN"].append(train_numpy(layer_class=layer_class, **common))
         runs["NumPy, no BN"].append(train_numpy(layer_class=None, **common))
         runs["Keras, BN"].append(train_keras(batch_norm=True, **common))
@@ -288,15 +296,25 @@ def plot_mlps(runs: dict[str, np.ndarray]) -> Any:
     """Validation accuracy per epoch: mean over seeds with a min-max band, one line each."""
     from bncourse import plotting
 
-    fig, ax = plotting.subplots()
-    styles = {"NumPy, your BN": ("-", "o"), "NumPy, no BN": (":", "s"), "Keras, BN": ("--", "^")}
-    for index, (name, values) in enumerate(runs.items()):
+    fig, axes = plotting.subplots(width=6.5)
+    ax = axes[0, 0]
+    styles = {
+        "NumPy, your BN": ("with_bn", "-", "o"),
+        "NumPy, no BN": ("without_bn", ":", "s"),
+        "Keras, BN": ("alt", "--", "^"),
+    }
+    for name, values in runs.items():
+        color, line, marker = styles.get(name, ("neutral", "-", "o"))
         epochs = np.arange(1, values.shape[1] + 1)
-        line, marker = styles.get(name, ("-", "o"))
-        color = plotting.COLORS[index % len(plotting.COLORS)]
-        ax.plot(epochs, values.mean(axis=0), linestyle=line, marker=marker, color=color,
-                label=name)
-        ax.fill_between(epochs, values.min(axis=0), values.max(axis=0), color=color, alpha=0.15)
+        plotting.mean_with_spread(
+            ax,
+            epochs,
+            values,
+            label=name,
+            color=plotting.COLORS[color],
+            marker=marker,
+            linestyle=line,
+        )
     plotting.finish(
         ax,
         title=f"Validation accuracy, mean and range over {len(next(iter(runs.values())))} seeds",
@@ -359,8 +377,13 @@ def folded_predictions(
 
     conv = keras.layers.Conv2D(kernel.shape[-1], kernel.shape[:2], padding="same")
     folded = keras.Sequential(
-        [keras.Input(x.shape[1:]), conv, keras.layers.ReLU(),
-         keras.layers.Flatten(), keras.layers.Dense(model.output_shape[-1])]
+        [
+            keras.Input(x.shape[1:]),
+            conv,
+            keras.layers.ReLU(),
+            keras.layers.Flatten(),
+            keras.layers.Dense(model.output_shape[-1]),
+        ]
     )
     conv.set_weights([np.asarray(kernel, np.float32), np.asarray(bias, np.float32)])
     folded.layers[-1].set_weights(model.get_layer("head").get_weights())

@@ -241,8 +241,13 @@ def simulate_bn_layer(args: dict[str, Any], values: dict[str, Any]) -> list[dict
                     state["moving_mean"] = keep * state["moving_mean"] + (1 - keep) * mean
                     state["moving_var"] = keep * state["moving_var"] + (1 - keep) * stored
                 cache = {"x": x, "x_hat": x_hat, "y": y, "mean": mean, "var": var}
-            results.append({"y": y, "moving_mean": state["moving_mean"].copy(),
-                            "moving_var": state["moving_var"].copy()})
+            results.append(
+                {
+                    "y": y,
+                    "moving_mean": state["moving_mean"].copy(),
+                    "moving_var": state["moving_var"].copy(),
+                }
+            )
             continue
         dout = f64(step[1])
         x = cache["x"]
@@ -556,8 +561,11 @@ def _fold_cases(rng: np.random.Generator) -> list[Case]:
             remark="Here bias is None, as for a Conv2D built with use_bias=False: treat it "
             "as zeros.",
         ),
-        Case("a (3, 3, 2, 5) kernel: 2 input and 5 output channels", params((3, 3, 2, 5), True),
-             "conv"),
+        Case(
+            "a (3, 3, 2, 5) kernel: 2 input and 5 output channels",
+            params((3, 3, 2, 5), True),
+            "conv",
+        ),
         Case(
             "a (3, 3, 4, 4) kernel with a bias, eps=0.1",
             {**params((3, 3, 4, 4), True), "eps": 0.1},
