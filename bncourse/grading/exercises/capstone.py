@@ -582,17 +582,18 @@ def _fold(args: dict, values: dict, cache: dict) -> tuple[np.ndarray, ...]:
     mean, var = f64(args["mean"]), f64(args["var"])
     scale = gamma / denominator(var, values["eps"], values["denominator"])
     axis = values["axis"]
-    if kernel.shape[axis] != channels:  # this mistake cannot run on this kernel
-        return np.full(1, np.nan), np.full(1, np.nan)
     shape = [1] * kernel.ndim
-    shape[axis] = channels
+    shape[axis] = kernel.shape[axis]
+    if kernel.shape[axis] > channels:  # this mistake cannot run on this kernel
+        return np.full(1, np.nan), np.full(1, np.nan)
     new_bias = {
         "(b-mu)*s+beta": (bias - mean) * scale + beta,
         "b*s+beta": bias * scale + beta,
         "b-mu+beta": bias - mean + beta,
         "(0-mu)*s+beta": -mean * scale + beta,
     }[values["bias"]]
-    return kernel * scale.reshape(shape), new_bias
+    # a loop over the input channels uses the first in_channels scales
+    return kernel * scale[: kernel.shape[axis]].reshape(shape), new_bias
 
 
 FOLD_CONV = Family(
