@@ -162,6 +162,16 @@ WRONG = {
         _variant("ConstantsBackward", backward_stats="constants"),
     ],
 }
+
+
+class ForgetsGammaInDx(LayerStaged):
+    """Wrong: dx leaves out the factor gamma."""
+
+    def backward(self, dout):
+        return super().backward(dout) / self.gamma
+
+
+WRONG["backward-forgets-gamma"] = [ForgetsGammaInDx]
 WRONG = {
     diagnosis: [("BatchNormLayer", cls) for cls in classes] for diagnosis, classes in WRONG.items()
 }
@@ -232,14 +242,16 @@ def test_every_mistake_the_layer_judge_searches_is_in_the_catalogue():
 
 
 def test_an_unnamed_mistake_shows_the_failing_calls():
-    class ForgetsGammaInDx(_Layer):
+    class SignSlipInDx(_Layer):
         def backward(self, dout):
             super().backward(dout)
             m = len(dout)
             x_hat, inv_std = self.x_hat, 1 / np.sqrt(self.var + self.epsilon)
-            return inv_std / m * (m * dout - dout.sum(0) - x_hat * (dout * x_hat).sum(0))
+            return (
+                self.gamma * inv_std / m * (m * dout + dout.sum(0) - x_hat * (dout * x_hat).sum(0))
+            )
 
-    result = _check("BatchNormLayer", ForgetsGammaInDx)
+    result = _check("BatchNormLayer", SignSlipInDx)
     assert not result.passed and not result.diagnoses
     assert result.failing is not None and "dout" in " ".join(result.failing.args)
     assert "dx" in result.failing.expected

@@ -234,6 +234,17 @@ class TorchMomentum(LayerWithDictCache):
         return y
 
 
+class DxWithoutGamma(LayerWithDictCache):
+    """Wrong: the gradient reaching x_hat is taken to be dout itself."""
+
+    def backward(self, dout):
+        x_hat, std = self.cache["x_hat"], self.cache["std"]
+        n = len(dout)
+        self.dgamma = (dout * x_hat).sum(axis=0)
+        self.dbeta = dout.sum(axis=0)
+        return (n * dout - self.dbeta - x_hat * self.dgamma) / (n * std)
+
+
 # ---------------------------------------------------------------------------
 # fold_conv_bn
 # ---------------------------------------------------------------------------
@@ -313,6 +324,7 @@ WRONG = [
     ("BatchNormLayer", KeepsPerSampleGrads, "param-grads-not-summed"),
     ("BatchNormLayer", ForgetsToUpdate, "stats-frozen-in-training"),
     ("BatchNormLayer", TorchMomentum, "momentum-reversed"),
+    ("BatchNormLayer", DxWithoutGamma, "backward-forgets-gamma"),
     ("fold_conv_bn", fold_scales_inputs, "fold-scales-input-axis"),
     ("fold_conv_bn", fold_in_channel_loop, "fold-scales-input-axis"),
     ("fold_conv_bn", fold_no_mean, "fold-forgets-mean"),

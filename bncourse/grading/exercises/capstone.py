@@ -191,6 +191,7 @@ CORRECT = {
     "backward_stats": "batch",
     "cache": "x_hat",
     "param_grads": "sum",
+    "dx_gamma": True,
     "train_updates": True,
     "convention": "keras",
     "infer_stats": "moving",
@@ -204,6 +205,7 @@ MISTAKES: dict[str, tuple[tuple[str, Any], ...]] = {
     "backward-caches-output": (("cache", "y"),),
     "dgamma-uses-x": (("cache", "x in dgamma"),),
     "param-grads-not-summed": (("param_grads", "mean"), ("param_grads", "per sample")),
+    "backward-forgets-gamma": (("dx_gamma", False),),
     "stats-frozen-in-training": (("train_updates", False),),
     "momentum-reversed": (("convention", "pytorch"),),
     "batch-stats-at-inference": (("infer_stats", "batch"),),
@@ -257,7 +259,7 @@ def simulate_bn_layer(args: dict[str, Any], values: dict[str, Any]) -> list[dict
         else:
             var = cache["var"]
             x_hat = cache["y"] if values["cache"] == "y" else cache["x_hat"]
-        gamma = state["gamma"]
+        gamma = state["gamma"] if values["dx_gamma"] else np.ones_like(state["gamma"])
         m = len(x)
         dbeta = dout.sum(axis=0)
         dgamma = (dout * (x if values["cache"] == "x in dgamma" else x_hat)).sum(axis=0)
@@ -329,6 +331,13 @@ def _difference(step: dict[str, Any], wanted: dict[str, np.ndarray]) -> str | No
         if got.shape != expected.shape:
             return f"{name} has shape {tuple(got.shape)}; expected {tuple(expected.shape)}"
         if not close(got, expected):
+            if expected.ndim == 2:
+                differs = ~np.isclose(got, expected, rtol=1e-4, atol=1e-5)
+                index = tuple(int(i) for i in np.argwhere(differs)[0]) if differs.any() else (0, 0)
+                return (
+                    f"{name}[{index[0]}, {index[1]}] expected {expected[index]:.6g}, got "
+                    f"{got[index]:.6g} ({int(differs.sum())} of {expected.size} values differ)"
+                )
             with np.printoptions(precision=4, suppress=True, threshold=8):
                 return f"{name} expected {np.float32(expected)}, got {np.float32(got)}"
     return None
