@@ -315,6 +315,7 @@ def plot_mlps(runs: dict[str, np.ndarray]) -> Any:
             marker=marker,
             linestyle=line,
         )
+    ax.set_xticks(np.arange(1, next(iter(runs.values())).shape[1] + 1))
     plotting.finish(
         ax,
         title=f"Validation accuracy, mean and range over {len(next(iter(runs.values())))} seeds",
