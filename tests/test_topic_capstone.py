@@ -129,3 +129,13 @@ def test_folding_the_conv_network_keeps_its_predictions():
     original = np.asarray(model.predict(x, verbose=0))
     folded = capstone.folded_predictions(model, kernel=kernel, bias=bias, x=x)
     np.testing.assert_allclose(folded, original, rtol=1e-4, atol=1e-5)
+
+
+def test_adapting_sets_the_statistics_of_the_conv_output():
+    model = capstone.build_conv_bn()
+    x = np.random.default_rng(1).uniform(0, 1, (6, 8, 8, 1)).astype(np.float32)
+    capstone.adapt_conv_bn(model, x=x)
+    z = np.asarray(model.get_layer("conv")(x))
+    bn = model.get_layer("bn")
+    np.testing.assert_allclose(bn.moving_mean.numpy(), z.mean(axis=(0, 1, 2)), atol=1e-6)
+    np.testing.assert_allclose(bn.moving_variance.numpy(), z.var(axis=(0, 1, 2)), rtol=1e-5)

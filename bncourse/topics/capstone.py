@@ -16,7 +16,9 @@ What the lesson does with these helpers:
   ``plot_mlps`` draws their validation accuracy;
 * ``build_conv_bn`` and ``train_conv_bn`` build and train a small Conv2D -> BN -> ReLU
   network on the 8x8 digits, ``conv_bn_parts`` reads what folding needs from it and
-  ``folded_predictions`` runs the network with BN folded into the convolution.
+  ``folded_predictions`` runs the network with BN folded into the convolution;
+  ``adapt_conv_bn`` replaces its BN layer's moving statistics with those of new, unlabeled
+  images (AdaBN, Li et al., 2016).
 
 NumPy only at import; TensorFlow and Keras are imported on first use.
 """
@@ -45,6 +47,7 @@ __all__ = [
     "train_conv_bn",
     "conv_bn_parts",
     "folded_predictions",
+    "adapt_conv_bn",
 ]
 
 MOMENTUM = 0.9  # the BN layers' momentum: a short run needs moving statistics that catch up
@@ -389,3 +392,12 @@ def folded_predictions(
     conv.set_weights([np.asarray(kernel, np.float32), np.asarray(bias, np.float32)])
     folded.layers[-1].set_weights(model.get_layer("head").get_weights())
     return np.asarray(folded.predict(x, verbose=0))
+
+
+def adapt_conv_bn(model: Any, *, x: np.ndarray) -> None:
+    """Set the BN layer's moving mean and variance, in place, to the per-channel statistics
+    (over images, height and width; biased variance) of the convolution's output on ``x``."""
+    z = np.asarray(model.get_layer("conv")(x), dtype=np.float64)
+    bn = model.get_layer("bn")
+    bn.moving_mean.assign(z.mean(axis=(0, 1, 2)).astype(np.float32))
+    bn.moving_variance.assign(z.var(axis=(0, 1, 2)).astype(np.float32))
