@@ -1221,6 +1221,17 @@ for _diagnosis, _cases in _BENEFITS_WRONG.items():
 
 
 # ---------------------------------------------------------------------------
+# Lesson 11 (catalogue section "Lesson 11"): BatchNormLayer and fold_conv_bn, defined with
+# their own tests in tests/test_grading_capstone.py.
+# ---------------------------------------------------------------------------
+
+from .test_grading_capstone import WRONG as _WRONG_11  # noqa: E402
+
+for _diagnosis, _cases in _WRONG_11.items():
+    WRONG.setdefault(_diagnosis, []).extend(_cases)
+
+
+# ---------------------------------------------------------------------------
 # Lesson 02 (catalogue section "Lesson 02"): saturated_fraction and layer_spread, defined
 # with their own tests in tests/test_grading_activations.py.
 # ---------------------------------------------------------------------------
@@ -1234,14 +1245,3 @@ for _diagnosis in _LESSON_02:
         [("saturated_fraction", fn) for fn in _WRONG_02.get(_diagnosis, [])]
         + [("layer_spread", fn) for fn in _SPREAD_WRONG_02.get(_diagnosis, [])]
     )
-
-
-# ---------------------------------------------------------------------------
-# Lesson 11 (catalogue section "Lesson 11"): BatchNormLayer and fold_conv_bn, defined with
-# their own tests in tests/test_grading_capstone.py.
-# ---------------------------------------------------------------------------
-
-from .test_grading_capstone import WRONG as _WRONG_11  # noqa: E402
-
-for _diagnosis, _cases in _WRONG_11.items():
-    WRONG.setdefault(_diagnosis, []).extend(_cases)
