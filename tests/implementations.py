@@ -1221,6 +1221,17 @@ for _diagnosis, _cases in _BENEFITS_WRONG.items():
 
 
 # ---------------------------------------------------------------------------
+# Lesson 11 (catalogue section "Lesson 11"): BatchNormLayer and fold_conv_bn, defined with
+# their own tests in tests/test_grading_capstone.py.
+# ---------------------------------------------------------------------------
+
+from .test_grading_capstone import WRONG as _WRONG_11  # noqa: E402
+
+for _diagnosis, _cases in _WRONG_11.items():
+    WRONG.setdefault(_diagnosis, []).extend(_cases)
+
+
+# ---------------------------------------------------------------------------
 # Lesson 02 (catalogue section "Lesson 02"): saturated_fraction and layer_spread, defined
 # with their own tests in tests/test_grading_activations.py.
 # ---------------------------------------------------------------------------

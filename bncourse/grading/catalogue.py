@@ -956,6 +956,44 @@ _ENTRIES = [
         "Look at the call with training=False on a trainable layer: what does inference use?",
     ),
     # --- Lesson 11 (capstone) ---
+    Diagnosis(
+        "backward-uses-moving-stats",
+        "the backward pass normalizes with the moving statistics",
+        "The forward call with training=True normalized x with the batch's own mean and "
+        "variance, so its gradient must use those same numbers. Your backward pass "
+        "recomputed x_hat and the standard deviation from moving_mean and moving_var, which "
+        "describe earlier batches (and were just updated): the gradient of a function the "
+        "layer never computed.",
+        "Which mean and variance did the training-mode forward call use? Keep them (or "
+        "x_hat) for the backward pass.",
+    ),
+    Diagnosis(
+        "backward-caches-output",
+        "the backward pass uses the layer's output where x_hat belongs",
+        "Your backward pass matches a layer that kept y = gamma * x_hat + beta and used it as "
+        "x_hat. y is x_hat after the scale and shift, so dgamma and dx come out wrong "
+        "whenever gamma is not 1 or beta is not 0: exactly after a few training steps.",
+        "Which tensor does gamma multiply in the forward pass? That is the one to keep.",
+    ),
+    Diagnosis(
+        "param-grads-not-summed",
+        "dgamma and dbeta are not summed over the batch",
+        "gamma and beta are shared by every sample of the batch, so their gradients add up "
+        "the contributions of all m samples: one number per feature, a sum over the batch "
+        "axis. An average is m times too small (the learning rate silently shrinks for gamma "
+        "and beta), and per-sample rows have the wrong shape.",
+        "How many samples use each gamma, and what does the chain rule do with a parameter "
+        "used m times?",
+    ),
+    Diagnosis(
+        "fold-scales-input-axis",
+        "the kernel is scaled along its input-channel axis",
+        "A Keras Conv2D kernel has shape (height, width, in_channels, out_channels), and BN "
+        "scales each OUTPUT channel. Your kernel was multiplied along the input channels. "
+        "With as many input as output channels the shapes still fit, and the folded network "
+        "computes something else.",
+        "Which axis of the kernel holds one output channel's weights?",
+    ),
 ]
 
 DIAGNOSES: dict[str, Diagnosis] = {entry.id: entry for entry in _ENTRIES}
