@@ -29,6 +29,7 @@ LESSON_STEMS = [
     "08_what_bn_buys_you",
     "09_beyond_batchnorm",
     "10_bn_in_deployment",
+    "11_capstone",
 ]
 
 # ---------------------------------------------------------------------------

@@ -12,6 +12,7 @@
 | 08 what BN buys you | ``benefits`` |
 | 09 beyond BN | ``small_batches``, ``norms`` |
 | 10 BN in deployment | ``transfer`` |
+| 11 capstone | ``capstone`` |
 
 Each module's docstring starts with its lesson. Topics build on the core and on
 ``bncourse.lab`` (the explorer base, Keras training, experiments), never on each other.
