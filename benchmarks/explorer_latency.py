@@ -8,6 +8,7 @@ cores.
 
     python benchmarks/explorer_latency.py               # every lesson
     python benchmarks/explorer_latency.py 03 05 --moves 7
+    python benchmarks/explorer_latency.py 02 --screenshots test-artifacts/explorers
 """
 
 from __future__ import annotations
@@ -80,6 +81,9 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("lessons", nargs="*", help="lesson numbers, e.g. 03 05 (default: all)")
     parser.add_argument("--moves", type=int, default=5)
+    parser.add_argument(
+        "--screenshots", type=Path, default=None, help="folder for one screenshot per explorer"
+    )
     args = parser.parse_args(argv)
     names = sorted(p.name for p in (ROOT / "lessons").glob("[0-9][0-9]_*.ipynb"))
     names = [n for n in names if not n.startswith("00")]
@@ -95,6 +99,9 @@ def main(argv: list[str]) -> int:
                 run_all(page, timeout_ms=600_000)
                 for index in _explorer_cells(page):
                     title, times = _time_moves(page, index, args.moves)
+                    if args.screenshots:
+                        args.screenshots.mkdir(parents=True, exist_ok=True)
+                        page.screenshot(path=str(args.screenshots / f"{name[:2]}-{index}.png"))
                     print(
                         f"| {name[:2]} | {title} | {statistics.median(times):.0f} | "
                         f"{max(times):.0f} |",
