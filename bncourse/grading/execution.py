@@ -22,7 +22,15 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Returned", "Observation", "describe_output", "observe_call", "DEFAULT_TIMEOUT"]
+__all__ = [
+    "Returned",
+    "Observation",
+    "describe_output",
+    "observe_call",
+    "value_as_json",
+    "array_from_json",
+    "DEFAULT_TIMEOUT",
+]
 
 DEFAULT_TIMEOUT = 5.0
 """Seconds one call of a learner's function may take before the check gives up on it."""
@@ -79,6 +87,34 @@ def describe_output(value: Any, depth: int = 0) -> Returned:
     if converted is not None:  # tensors and other array-likes with __array__
         return Returned("array", array=converted, dtype=str(converted.dtype))
     return Returned("other", type_name=type(value).__name__, text=_short(value))
+
+
+def value_as_json(value: Any) -> dict[str, Any]:
+    """A value as JSON data for a custom judge: numeric arrays in full, anything else by its
+    kind (what a behaviour check records on the learner's side and judges on its own)."""
+    if value is None:
+        return {"kind": "other", "text": "None"}
+    if isinstance(value, (list, tuple)):
+        return {"kind": "other", "text": f"a {type(value).__name__} of {len(value)} items"}
+    try:
+        array = np.asarray(value)
+    except Exception:  # noqa: BLE001 - an odd object is described, never raised
+        array = None
+    if array is None or array.dtype.kind not in "biuf":
+        return {"kind": "other", "text": f"a {type(value).__name__}"}
+    return {
+        "kind": "array",
+        "dtype": str(array.dtype),
+        "shape": list(array.shape),
+        "values": np.asarray(array, dtype=np.float64).ravel().tolist(),
+    }
+
+
+def array_from_json(described: dict[str, Any] | None) -> np.ndarray | None:
+    """The float64 array ``value_as_json`` recorded, or None if it recorded something else."""
+    if not described or described.get("kind") != "array":
+        return None
+    return np.asarray(described["values"], dtype=np.float64).reshape(described["shape"])
 
 
 def _array_from_foreign(value: Any) -> np.ndarray | None:

@@ -26,8 +26,9 @@ from typing import Any
 import numpy as np
 
 from bncourse.grading.catalogue import DIAGNOSES, Diagnosis
-from bncourse.grading.execution import Observation, _error_text
+from bncourse.grading.execution import Observation, _error_text, array_from_json, value_as_json
 from bncourse.grading.exercises.inference import decode_record, encode_record
+from bncourse.grading.exercises.keras_bn import fold_bias_choice, folded_bias
 from bncourse.grading.families import (
     DENOMINATOR_CHOICE,
     Choice,
@@ -52,32 +53,6 @@ QUANTITIES = {"forward": ("y", "moving_mean", "moving_var"), "backward": ("dx", 
 # ---------------------------------------------------------------------------
 # BatchNormLayer: the learner's side.
 # ---------------------------------------------------------------------------
-
-
-def _describe(value: Any) -> dict[str, Any]:
-    """A value as JSON data: numeric arrays in full, anything else by its kind."""
-    if value is None:
-        return {"kind": "other", "text": "None"}
-    if isinstance(value, (list, tuple)):
-        return {"kind": "other", "text": f"a {type(value).__name__} of {len(value)} items"}
-    try:
-        array = np.asarray(value)
-    except Exception:  # noqa: BLE001 - an odd object is described, never raised
-        array = None
-    if array is None or array.dtype.kind not in "biuf":
-        return {"kind": "other", "text": f"a {type(value).__name__}"}
-    return {
-        "kind": "array",
-        "dtype": str(array.dtype),
-        "shape": list(array.shape),
-        "values": np.asarray(array, dtype=np.float64).ravel().tolist(),
-    }
-
-
-def _array(described: dict[str, Any] | None) -> np.ndarray | None:
-    if not described or described.get("kind") != "array":
-        return None
-    return np.asarray(described["values"], dtype=np.float64).reshape(described["shape"])
 
 
 def invoke_bn_layer(cls: Callable[..., Any]) -> Callable[..., np.ndarray]:
@@ -109,16 +84,16 @@ def invoke_bn_layer(cls: Callable[..., Any]) -> Callable[..., np.ndarray]:
                 if step[0] == "forward":
                     y = layer.forward(given, training=step[2])
                     seen = {
-                        "y": _describe(y),
-                        "moving_mean": _describe(getattr(layer, "moving_mean", None)),
-                        "moving_var": _describe(getattr(layer, "moving_var", None)),
+                        "y": value_as_json(y),
+                        "moving_mean": value_as_json(getattr(layer, "moving_mean", None)),
+                        "moving_var": value_as_json(getattr(layer, "moving_var", None)),
                     }
                 else:
                     dx = layer.backward(given)
                     seen = {
-                        "dx": _describe(dx),
-                        "dgamma": _describe(getattr(layer, "dgamma", None)),
-                        "dbeta": _describe(getattr(layer, "dbeta", None)),
+                        "dx": value_as_json(dx),
+                        "dgamma": value_as_json(getattr(layer, "dgamma", None)),
+                        "dbeta": value_as_json(getattr(layer, "dbeta", None)),
                     }
             except NotImplementedError as error:
                 record["call_error"] = f"NotImplementedError: {error}"
@@ -321,7 +296,7 @@ def _script_text(args: dict[str, Any], upto: int) -> str:
 def _difference(step: dict[str, Any], wanted: dict[str, np.ndarray]) -> str | None:
     """A sentence about the first recorded quantity that differs, or None."""
     for name, expected in wanted.items():
-        got = _array(step.get(name))
+        got = array_from_json(step.get(name))
         if got is None:
             text = (step.get(name) or {}).get("text", "nothing")
             where = "returned" if name in ("y", "dx") else f"left self.{name} as"
@@ -380,7 +355,7 @@ def _failing_case(case: Case, number: int, step: dict[str, Any] | None, error: s
     wanted = simulate_bn_layer(case.args, CORRECT)[number - 1]
     got: dict[str, np.ndarray] = {}
     for name in wanted:
-        value = _array(step.get(name)) if step is not None else None
+        value = array_from_json(step.get(name)) if step is not None else None
         if value is not None:
             got[name] = np.asarray(value, dtype=np.float32)
     return FailingCase(
@@ -595,12 +570,7 @@ def _fold(args: dict, values: dict, cache: dict) -> tuple[np.ndarray, ...]:
     shape[axis] = kernel.shape[axis]
     if kernel.shape[axis] > channels:  # this mistake cannot run on this kernel
         return np.full(1, np.nan), np.full(1, np.nan)
-    new_bias = {
-        "(b-mu)*s+beta": (bias - mean) * scale + beta,
-        "b*s+beta": bias * scale + beta,
-        "b-mu+beta": bias - mean + beta,
-        "(0-mu)*s+beta": -mean * scale + beta,
-    }[values["bias"]]
+    new_bias = folded_bias(values["bias"], bias, mean, scale, beta)
     # a loop over the input channels uses the first in_channels scales
     return kernel * scale[: kernel.shape[axis]].reshape(shape), new_bias
 
@@ -611,16 +581,7 @@ FOLD_CONV = Family(
             "axis",
             (Option(3), Option(2, "fold-scales-input-axis")),
         ),
-        Choice(
-            "bias",
-            (
-                Option("(b-mu)*s+beta"),
-                Option("b*s+beta", "fold-forgets-mean"),
-                Option("b-mu+beta", "fold-bias-unscaled"),
-            )
-            + ((Option("(0-mu)*s+beta", "fold-ignores-bias"),) if args["bias"] is not None else ()),
-            per_case=True,
-        ),
+        fold_bias_choice(args),
         DENOMINATOR_CHOICE,
         eps_choice(args),
     ),

@@ -28,7 +28,13 @@ from typing import Any
 import numpy as np
 
 from bncourse.grading.catalogue import DIAGNOSES, Diagnosis
-from bncourse.grading.execution import Observation, Returned, _error_text
+from bncourse.grading.execution import (
+    Observation,
+    Returned,
+    _error_text,
+    array_from_json,
+    value_as_json,
+)
 from bncourse.grading.families import (
     AFFINE_CHOICE,
     CENTERING_CHOICE,
@@ -283,32 +289,6 @@ def decode_record(returned: Returned | None) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
-def _describe(value: Any) -> dict[str, Any]:
-    """A value as JSON data: numeric arrays in full, anything else by its kind."""
-    if isinstance(value, (list, tuple)):
-        return {"kind": "other", "text": f"a {type(value).__name__} of {len(value)} items"}
-    if value is None:
-        return {"kind": "other", "text": "None"}
-    try:
-        array = np.asarray(value)
-    except Exception:  # noqa: BLE001 - an odd object is described, never raised
-        array = None
-    if array is None or array.dtype.kind not in "biuf":
-        return {"kind": "other", "text": f"a {type(value).__name__}"}
-    return {
-        "kind": "array",
-        "dtype": str(array.dtype),
-        "shape": list(array.shape),
-        "values": np.asarray(array, dtype=np.float64).ravel().tolist(),
-    }
-
-
-def _array(described: dict[str, Any] | None) -> np.ndarray | None:
-    if not described or described.get("kind") != "array":
-        return None
-    return np.asarray(described["values"], dtype=np.float64).reshape(described["shape"])
-
-
 def _parameters(function: Any) -> list[list[Any]] | None:
     """[name, default or None, has a default] for each parameter after self."""
     try:
@@ -358,7 +338,7 @@ def invoke_layer(cls: Callable[..., Any]) -> Callable[..., np.ndarray]:
             record["construct_error"] = _error_text(error, "__init__")
             record["construct_error_in_learner_code"] = "(line " in record["construct_error"]
             return encode_record(record)
-        record["init"] = {name: _describe(getattr(layer, name, None)) for name in ATTRIBUTES}
+        record["init"] = {name: value_as_json(getattr(layer, name, None)) for name in ATTRIBUTES}
         record["missing"] = [name for name in ATTRIBUTES if not hasattr(layer, name)]
         record["array_attributes"] = sorted(
             name
@@ -386,9 +366,9 @@ def invoke_layer(cls: Callable[..., Any]) -> Callable[..., np.ndarray]:
                 break
             steps.append(
                 {
-                    "y": _describe(y),
-                    "moving_mean": _describe(getattr(layer, "moving_mean", None)),
-                    "moving_var": _describe(getattr(layer, "moving_var", None)),
+                    "y": value_as_json(y),
+                    "moving_mean": value_as_json(getattr(layer, "moving_mean", None)),
+                    "moving_var": value_as_json(getattr(layer, "moving_var", None)),
                     "x_changed": not (
                         given.shape == np.shape(x) and np.array_equal(given, x, equal_nan=True)
                     ),
@@ -781,7 +761,7 @@ def _step_difference(
     """(quantity, sentence) for the first recorded quantity that differs, or None."""
     for name, wanted in zip(_QUANTITIES, expected, strict=True):
         described = step[name]
-        got = _array(described)
+        got = array_from_json(described)
         if got is None:
             text = described.get("text", "something else") if described else "nothing"
             if name == "y" and text == "None":
@@ -811,7 +791,7 @@ def _step_difference(
 def _matches_record(record: dict[str, Any], simulated: list[tuple[np.ndarray, ...]]) -> bool:
     for step, wanted in zip(record["steps"], simulated, strict=False):
         for name, expected in zip(_QUANTITIES, wanted, strict=True):
-            got = _array(step[name])
+            got = array_from_json(step[name])
             if got is None or not close(got, expected):
                 return False
     return True
@@ -820,7 +800,7 @@ def _matches_record(record: dict[str, Any], simulated: list[tuple[np.ndarray, ..
 def _learner_start(record: dict[str, Any]) -> dict[str, np.ndarray]:
     start = {}
     for name in ATTRIBUTES:
-        value = _array(record.get("init", {}).get(name))
+        value = array_from_json(record.get("init", {}).get(name))
         if value is not None:
             start[name] = value
     return start
@@ -919,7 +899,7 @@ def _initial_problems(
     wrong, problems, notes = [], [], []
     for name in ATTRIBUTES:
         described = record["init"][name]
-        value = _array(described)
+        value = array_from_json(described)
         if value is None:
             problems.append(
                 f"After BatchNorm({features}), {name} is {described.get('text', 'not an array')}"
@@ -978,7 +958,7 @@ def _failing_case(
     got: dict[str, np.ndarray] = {}
     if step is not None:
         for name, quantity in zip(names, _QUANTITIES, strict=True):
-            value = _array(step[quantity])
+            value = array_from_json(step[quantity])
             if value is not None:
                 got[name] = np.asarray(value, dtype=np.float32)
     return FailingCase(
@@ -1126,7 +1106,7 @@ def judge_layer(
     behaviour = [  # calls that returned numbers, which a family member might reproduce
         i
         for i in evidence
-        if evidence[i][2] is not None and _array(evidence[i][2]["y"]) is not None
+        if evidence[i][2] is not None and array_from_json(evidence[i][2]["y"]) is not None
     ]
     explained = _explain_layer(cases, records) if behaviour else None
     lead = ""

@@ -477,6 +477,33 @@ def _fold_cases(rng: np.random.Generator) -> list[Case]:
     ]
 
 
+def fold_bias_choice(args: dict) -> Choice:
+    """How a folded bias can come out: right, or one of the three classic slips (the last
+    only when there is a bias to ignore). Shared by every folding exercise."""
+    return Choice(
+        "bias",
+        (
+            Option("(b-mu)*s+beta"),
+            Option("b*s+beta", "fold-forgets-mean"),
+            Option("b-mu+beta", "fold-bias-unscaled"),
+        )
+        + ((Option("(0-mu)*s+beta", "fold-ignores-bias"),) if args["bias"] is not None else ()),
+        per_case=True,
+    )
+
+
+def folded_bias(
+    option: str, bias: np.ndarray, mean: np.ndarray, scale: np.ndarray, beta: np.ndarray
+) -> np.ndarray:
+    """The bias a fold gives under ``fold_bias_choice``'s option."""
+    return {
+        "(b-mu)*s+beta": (bias - mean) * scale + beta,
+        "b*s+beta": bias * scale + beta,
+        "b-mu+beta": bias - mean + beta,
+        "(0-mu)*s+beta": -mean * scale + beta,
+    }[option]
+
+
 def _fold(args: dict, values: dict, cache: dict) -> tuple[np.ndarray, ...]:
     kernel = f64(args["kernel"])
     channels = kernel.shape[-1]
@@ -486,27 +513,13 @@ def _fold(args: dict, values: dict, cache: dict) -> tuple[np.ndarray, ...]:
         gamma, beta = beta, gamma
     mean, var = f64(args["moving_mean"]), f64(args["moving_var"])
     scale = gamma / denominator(var, values["eps"], values["denominator"])
-    new_bias = {
-        "(b-mu)*s+beta": (bias - mean) * scale + beta,
-        "b*s+beta": bias * scale + beta,
-        "b-mu+beta": bias - mean + beta,
-        "(0-mu)*s+beta": -mean * scale + beta,
-    }[values["bias"]]
+    new_bias = folded_bias(values["bias"], bias, mean, scale, beta)
     return kernel * scale, new_bias
 
 
 FOLD = Family(
     choices_for=lambda args: (
-        Choice(
-            "bias",
-            (
-                Option("(b-mu)*s+beta"),
-                Option("b*s+beta", "fold-forgets-mean"),
-                Option("b-mu+beta", "fold-bias-unscaled"),
-            )
-            + ((Option("(0-mu)*s+beta", "fold-ignores-bias"),) if args["bias"] is not None else ()),
-            per_case=True,
-        ),
+        fold_bias_choice(args),
         DENOMINATOR_CHOICE,
         Choice("affine", (Option("plain"), Option("swapped", "swapped-gamma-beta"))),
         eps_choice(args),
