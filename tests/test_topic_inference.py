@@ -77,7 +77,8 @@ def test_moving_average_does_not_modify_its_input():
 def test_the_figure_has_two_labeled_panels_and_fits_the_notebook():
     import matplotlib.pyplot as plt
 
-    figure = ms.draw_moving_stats(momentum=0.9, batch_size=4, steps=50)
+    figure, update = ms.setup_moving_stats(momentum=0.9, batch_size=4, steps=50)
+    update(momentum=0.9, batch_size=4)
     axes = figure.get_axes()
     assert len(axes) == 2
     assert figure.get_size_inches()[0] <= 9.0  # wider figures get shrunk in JupyterLab
@@ -86,9 +87,14 @@ def test_the_figure_has_two_labeled_panels_and_fits_the_notebook():
         assert ax.get_legend() is not None
     assert axes[-1].get_xlabel() == "training step"
     labels = [t.get_text() for t in axes[0].get_legend().get_texts()]
-    assert any("Keras, momentum=0.9" in label for label in labels)
+    assert any("Keras, momentum m" in label for label in labels)
     # PyTorch is simulated from its documented rule, and the labels say so
-    assert any("PyTorch (simulated), 0.1" in label for label in labels)
+    assert any("PyTorch (simulated), momentum 1 - m" in label for label in labels)
+    assert "m = 0.9" in axes[0].get_title() and "batches of 4" in axes[0].get_title()
+    keras_line = axes[0].get_lines()[1]
+    # The Keras rule from its start value 0: after one step, (1 - 0.9) times the batch mean
+    means, _, _ = ms.batch_statistics(4, 50, seed=0)
+    np.testing.assert_allclose(keras_line.get_ydata()[0], 0.1 * means[0], rtol=1e-6)
     plt.close(figure)
 
 

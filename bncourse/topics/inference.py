@@ -38,7 +38,7 @@ __all__ = [
     "x_hat_in_random_batches",
     "plot_moving_means",
     "plot_x_hat_spread",
-    "draw_moving_stats",
+    "setup_moving_stats",
     "moving_stats_explorer",
 ]
 
@@ -241,95 +241,81 @@ def plot_x_hat_spread(x_hats: dict[int, Any], *, true_x_hat: float = 1.0) -> Any
     return figure
 
 
-def draw_moving_stats(
+def setup_moving_stats(
     momentum: float = 0.99, batch_size: int = 8, *, steps: int = 600, seed: int = 0
-) -> Any:
-    """The explorer's figure: moving mean (top) and moving variance (bottom) over training
-    steps, Keras's rule next to PyTorch's rule simulated from its documented formula.
-    9 inches wide, so its text stays readable at the notebook's width."""
+) -> tuple[Any, Any]:
+    """The explorer's figure, built once: moving mean (top) and moving variance (bottom)
+    over training steps, Keras's rule next to PyTorch's rule simulated from its documented
+    formula. Returns ``(figure, update)``; ``update(momentum=..., batch_size=...)`` redraws
+    the curves in place (``bncourse.lab.explorer.LiveFigure``). The axes keep one scale for
+    every batch size, so the noise of small batches shows as what it is. 9 inches wide, so
+    its text stays readable at the notebook's width."""
     from bncourse import plotting
 
-    means, biased, unbiased = batch_statistics(batch_size, steps, seed=seed)
     step = np.arange(1, steps + 1)
     colors = plotting.COLORS
     figure, axes = plotting.subplots(2, 1, figsize=(9.0, 6.6), sharex=True)
     mean_ax, var_ax = axes[0, 0], axes[1, 0]
-
-    mean_ax.plot(
-        step, means, ".", markersize=2, color=colors["neutral"], alpha=0.4, label="batch means"
-    )
-    mean_ax.plot(
-        step,
-        moving_average(means, momentum, "keras"),
-        color=colors["with_bn"],
-        linewidth=2,
-        label=f"Keras, momentum={momentum:g}",
-    )
-    mean_ax.plot(
-        step,
-        moving_average(means, momentum, "pytorch"),
-        color=colors["without_bn"],
-        linewidth=1,
-        label=f"PyTorch (simulated), {momentum:g}:\nthe same number",
-    )
-    mean_ax.plot(
-        step,
-        moving_average(means, 1 - momentum, "pytorch"),
-        color=colors["alt"],
-        linestyle="--",
-        label=f"PyTorch (simulated), {1 - momentum:.3g}:\nthe equivalent momentum",
-    )
+    (dots,) = mean_ax.plot([], [], ".", markersize=2, color=colors["neutral"], alpha=0.4)
+    (keras_mean,) = mean_ax.plot([], [], color=colors["with_bn"], linewidth=2)
+    (torch_same,) = mean_ax.plot([], [], color=colors["without_bn"], linewidth=1)
+    (torch_equal,) = mean_ax.plot([], [], color=colors["alt"], linestyle="--")
     mean_ax.axhline(
         POPULATION_MEAN, color="black", linewidth=0.8, linestyle=":", label="population mean"
     )
-    plotting.finish(
-        mean_ax,
-        title=f"Moving mean, batches of {batch_size}",
-        xlabel="",
-        ylabel="moving mean",
-        legend=False,
-    )
-    mean_ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0))
-
-    keras_var = moving_average(biased, momentum, "keras", start=1.0)
-    torch_var = moving_average(unbiased, 1 - momentum, "pytorch", start=1.0)
-    var_ax.plot(
-        step,
-        keras_var,
-        color=colors["with_bn"],
-        linewidth=2,
-        label="Keras moving_variance\n(biased batch variances)",
-    )
-    var_ax.plot(
-        step,
-        torch_var,
-        color=colors["alt"],
-        linestyle="--",
-        label="PyTorch running_var, simulated\n(unbiased batch variances)",
-    )
+    (keras_var,) = var_ax.plot([], [], color=colors["with_bn"], linewidth=2)
+    (torch_var,) = var_ax.plot([], [], color=colors["alt"], linestyle="--")
     var_ax.axhline(
         POPULATION_STD**2, color="black", linewidth=0.8, linestyle=":", label="population variance"
     )
-    var_ax.axhline(
-        POPULATION_STD**2 * (batch_size - 1) / batch_size,
+    expected = var_ax.axhline(
+        0.0,
         color=colors["neutral"],
         linewidth=0.8,
         linestyle="-.",
         label="expected biased batch variance",
     )
+    labels = {
+        dots: "batch means",
+        keras_mean: "Keras, momentum m",
+        torch_same: "PyTorch (simulated), momentum m:\nthe same number",
+        torch_equal: "PyTorch (simulated), momentum 1 - m:\nthe equivalent momentum",
+        keras_var: "Keras moving_variance\n(biased batch variances)",
+        torch_var: "PyTorch running_var, simulated\n(unbiased batch variances)",
+    }
+    for line, label in labels.items():
+        line.set_label(label)
+    # One scale for all batch sizes from 2 up: the batch means of 2 values scatter by
+    # sigma / sqrt(2) around the population mean; the moving variances start at 1.
+    mean_ax.set_xlim(0, steps + 1)
+    mean_ax.set_ylim(-0.1, POPULATION_MEAN + 1.5)  # the moving mean starts at 0
+    var_ax.set_ylim(0.0, 1.3)  # room for the noisier unbiased variances of tiny batches
+    plotting.finish(mean_ax, title=" ", xlabel="", ylabel="moving mean", legend=False)
+    mean_ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0))
     plotting.finish(
-        var_ax,
-        title=f"Moving variance (equivalent momenta), batches of {batch_size}",
-        xlabel="training step",
-        ylabel="moving variance",
-        legend=False,
+        var_ax, title=" ", xlabel="training step", ylabel="moving variance", legend=False
     )
     var_ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0))
-    return figure
+
+    def update(momentum: float = 0.99, batch_size: int = 8) -> list[Any]:
+        means, biased, unbiased = batch_statistics(batch_size, steps, seed=seed)
+        dots.set_data(step, means)
+        keras_mean.set_data(step, moving_average(means, momentum, "keras"))
+        torch_same.set_data(step, moving_average(means, momentum, "pytorch"))
+        torch_equal.set_data(step, moving_average(means, 1 - momentum, "pytorch"))
+        keras_var.set_data(step, moving_average(biased, momentum, "keras", start=1.0))
+        torch_var.set_data(step, moving_average(unbiased, 1 - momentum, "pytorch", start=1.0))
+        expected.set_ydata([POPULATION_STD**2 * (batch_size - 1) / batch_size] * 2)
+        mean_ax.title.set_text(f"Moving mean, batches of {batch_size}, m = {momentum:g}")
+        var_ax.title.set_text(f"Moving variance (equivalent momenta), batches of {batch_size}")
+        lines = [dots, keras_mean, torch_same, torch_equal, keras_var, torch_var, expected]
+        return [*lines, mean_ax.title, var_ax.title]
+
+    return figure, update
 
 
 def moving_stats_explorer() -> Any:
-    """A momentum slider and a batch-size slider that redraw ``draw_moving_stats``."""
+    """A momentum slider and a batch-size slider over ``setup_moving_stats``'s figure."""
     import ipywidgets as widgets
 
     from bncourse.lab.explorer import explorer
@@ -348,8 +334,8 @@ def moving_stats_explorer() -> Any:
         ),
     }
     return explorer(
-        draw_moving_stats,
-        controls,
+        controls=controls,
+        live=setup_moving_stats,
         title="Moving statistics: Keras's momentum vs. PyTorch's",
         description=(
             "The same momentum number in both libraries, and PyTorch's equivalent "
