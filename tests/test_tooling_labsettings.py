@@ -25,3 +25,19 @@ def test_the_command_writes_into_a_fresh_environment(tmp_path, capsys):
     assert json.loads(settings_path(tmp_path).read_text())[
         "@jupyter-widgets/jupyterlab-manager:plugin"
     ]["saveState"]
+
+
+def test_news_and_update_checks_are_off_with_values_jupyterlab_accepts(tmp_path):
+    import sys
+    from pathlib import Path
+
+    settings = json.loads(install(tmp_path).read_text())
+    chosen = settings["@jupyterlab/apputils-extension:notification"]
+    schema_path = (
+        Path(sys.prefix)
+        / "share/jupyter/lab/schemas/@jupyterlab/apputils-extension/notification.json"
+    )
+    schema = json.loads(schema_path.read_text())["properties"]
+    allowed_news = [option["const"] for option in schema["fetchNews"]["oneOf"]]
+    assert chosen["fetchNews"] in allowed_news and chosen["fetchNews"] != "true"
+    assert schema["checkForUpdates"]["type"] == "boolean" and chosen["checkForUpdates"] is False

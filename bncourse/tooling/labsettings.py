@@ -1,9 +1,10 @@
 """JupyterLab settings the course needs: ``bncourse lab-settings``.
 
 JupyterLab and Notebook 7 read ``<environment>/share/jupyter/lab/settings/overrides.json``.
-The course turns on one setting there, "save widget state": a saved lesson then carries
-each explorer's last picture and the quiz's state, so reopening it shows them instead of
-"Error displaying widget: model not found". ``make lab`` and Binder's ``postBuild`` run
+The course turns on "save widget state" there: a saved lesson then carries each explorer's
+last picture and the quiz's state, so reopening it shows them instead of "Error displaying
+widget: model not found". It also turns off the news and update checks, whose toast would
+cover the lesson (the course runs offline). ``make lab`` and Binder's ``postBuild`` run
 this command; other routes run it once after installing (README).
 """
 
@@ -19,6 +20,9 @@ __all__ = ["OVERRIDES", "settings_path", "install", "main"]
 
 OVERRIDES: dict[str, dict[str, Any]] = {
     "@jupyter-widgets/jupyterlab-manager:plugin": {"saveState": True},
+    # No "get notified about official Jupyter news?" toast over the lesson: the course
+    # runs offline, and the toast covers the explorer's lower right corner.
+    "@jupyterlab/apputils-extension:notification": {"fetchNews": "false", "checkForUpdates": False},
 }
 
 
@@ -48,7 +52,7 @@ def install(prefix: Path | str | None = None) -> Path:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="bncourse lab-settings",
-        description="Turn on the JupyterLab settings the course needs (save widget state).",
+        description="Write the JupyterLab settings the course needs (save widget state, no news).",
     )
     parser.add_argument("--prefix", type=Path, default=None, help="environment (sys.prefix)")
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)

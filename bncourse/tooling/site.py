@@ -43,8 +43,29 @@ class SitePage:
     problems: list[str] = field(default_factory=list)
 
 
+_GREEK = {
+    "alpha": "α", "beta": "β", "gamma": "γ", "delta": "δ", "epsilon": "ε", "varepsilon": "ε",
+    "eta": "η", "lambda": "λ", "mu": "μ", "sigma": "σ", "theta": "θ", "nabla": "∇",
+    "cdot": "·", "times": "×", "approx": "≈", "le": "≤", "leq": "≤", "ge": "≥", "geq": "≥",
+    "sqrt": "√", "sum": "Σ", "to": "→", "rightarrow": "→", "pm": "±", "ell": "ℓ",
+    "left": "", "right": "", "|": "‖",
+}  # fmt: skip
+
+
+def _plain_math(formula: str) -> str:
+    """Inline LaTeX as plain text a screen reader can say: ``\\hat x`` → ``x̂``,
+    ``\\sigma^2`` → ``σ^2``; unknown commands keep their name."""
+    text = re.sub(r"\\hat\s*\{?([A-Za-z])\}?", "\\1\u0302", formula)
+    text = re.sub(r"\\(?:mathrm|text|mathbf|operatorname)\s*\{([^}]*)\}", r"\1", text)
+    text = re.sub(r"\\([A-Za-z]+|\|)", lambda m: _GREEK.get(m.group(1), m.group(1)), text)
+    text = re.sub(r"\\[,;:! ]", " ", text)
+    return text.replace("{", "").replace("}", "")
+
+
 def _first_sentence(markdown: str) -> str:
-    text = re.sub(r"\$[^$]*\$", "", markdown)  # formulas do not read well as alt text
+    # Formulas are said in plain symbols, so no sentence has holes where they were.
+    text = re.sub(r"\$\$[^$]*\$\$", "", markdown)  # display math is not part of a sentence
+    text = re.sub(r"\$([^$]*)\$", lambda m: _plain_math(m.group(1)), text)
     text = re.sub(r"[#*`_>]|\[([^\]]*)\]\([^)]*\)", r"\1", text)
     text = " ".join(text.split())
     match = re.search(r"(.+?[.!?])(\s|$)", text)
