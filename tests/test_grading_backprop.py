@@ -425,6 +425,23 @@ def numgrad_no_dout(f, x, dout, h=1e-5):
     return grad
 
 
+def numgrad_hard_coded_step(f, x, dout, h=1e-5):
+    x = np.array(x, dtype=np.float64)
+    grad = np.zeros_like(x)
+    it = np.nditer(x, flags=["multi_index"])
+    while not it.finished:
+        i = it.multi_index
+        old = x[i]
+        x[i] = old + 1e-5
+        plus = np.sum(dout * f(x))
+        x[i] = old - 1e-5
+        minus = np.sum(dout * f(x))
+        x[i] = old
+        grad[i] = (plus - minus) / 2e-5
+        it.iternext()
+    return grad
+
+
 def numgrad_no_dout_flat(f, x, dout, h=1e-5):
     flat = x.astype(np.float64).ravel()
     grad = np.zeros(flat.size)
@@ -572,6 +589,7 @@ WRONG = {
         ("numerical_gradient", numgrad_no_dout),
         ("numerical_gradient", numgrad_no_dout_flat),
     ],
+    "numgrad-ignores-h": [("numerical_gradient", numgrad_hard_coded_step)],
     "numgrad-all-at-once": [
         ("numerical_gradient", numgrad_all_at_once),
         ("numerical_gradient", numgrad_all_at_once_elementwise),

@@ -586,6 +586,15 @@ _ENTRIES = [
         "What is d(mu)/d(x_i) for mu = (1/m) * (x_1 + ... + x_m)?",
     ),
     Diagnosis(
+        "backward-forgets-sum",
+        "the gradient of a per-feature value is left per element",
+        "mu and var hold one number per feature, so their gradients do too: every sample "
+        "of a feature uses the same mu and var, and the chain rule adds up the contribution "
+        "of each use. Your result still has one value per element of x.",
+        "What shape does the gradient of a per-feature value have, and how do you get there "
+        "from one contribution per element?",
+    ),
+    Diagnosis(
         "backward-mean-for-sum",
         "a gradient averages where the chain rule sums",
         "A value that every sample of a feature uses (beta, gamma, mu, var) collects the "
@@ -655,6 +664,15 @@ _ENTRIES = [
         "as an upstream gradient does in a backward pass. Summing f(x) alone gives the "
         "gradient for a dout of all ones.",
         "Where does dout enter the number you compute at each step?",
+    ),
+    Diagnosis(
+        "numgrad-ignores-h",
+        "the numerical gradient ignores the h it is given",
+        "The step is an argument because the right step depends on the function and the "
+        "precision: the central difference of v ** 3 with step h is 3 v ** 2 + h ** 2, so a "
+        "caller who asks for h=0.5 expects that answer. Your function moved x by another "
+        "step (perhaps a fixed 1e-5).",
+        "Which step does your function move x by, and where does that number come from?",
     ),
     Diagnosis(
         "numgrad-all-at-once",

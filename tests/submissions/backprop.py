@@ -174,6 +174,16 @@ def dx_hat_ones_like(dout, gamma):
 # ---------------------------------------------------------------------------
 
 
+def dvar_per_element(dx_hat, x, mu, var, eps=1e-3):
+    # the chain rule's product for every element, never added up per feature
+    return dx_hat * (x - mu) * -0.5 * (var + eps) ** -1.5
+
+
+def dmu_per_element(dx_hat, dvar, x, mu, var, eps=1e-3):
+    m = x.size // x.shape[-1]
+    return -dx_hat / np.sqrt(var + eps) - 2.0 * dvar * (x - mu) / m
+
+
 def dvar_minus_three_halves(dx_hat, x, mu, var, eps=1e-3):
     c = x.shape[-1]
     total = np.einsum("ij,ij->j", dx_hat.reshape(-1, c), (x - mu).reshape(-1, c))
@@ -456,6 +466,34 @@ def numgrad_sum_of_outputs(f, x, dout, h=1e-5):
     return grad
 
 
+def numgrad_fixed_step(f, x, dout, h=1e-5):
+    step = 1e-5  # "the usual value", whatever the caller asked for
+    x64 = np.array(x, dtype=np.float64)
+    grad = np.zeros_like(x64)
+    for i in np.ndindex(x64.shape):
+        up, down = x64.copy(), x64.copy()
+        up[i] += step
+        down[i] -= step
+        grad[i] = np.sum(dout * (f(up) - f(down))) / (2 * step)
+    return grad
+
+
+EPS = 1e-6
+
+
+def numgrad_module_constant(f, x, dout, h=1e-5):
+    x64 = np.array(x, dtype=np.float64)
+    flat_grad = np.empty(x64.size)
+    for k in range(x64.size):
+        moved = x64.reshape(-1).copy()
+        moved[k] += EPS
+        plus = np.sum(dout * f(moved.reshape(x64.shape)))
+        moved[k] -= 2 * EPS
+        minus = np.sum(dout * f(moved.reshape(x64.shape)))
+        flat_grad[k] = (plus - minus) / (2 * EPS)
+    return flat_grad.reshape(x64.shape)
+
+
 def numgrad_whole_array(f, x, dout, h=1e-5):
     x64 = np.asarray(x, dtype=np.float64)
     total = (np.sum(dout * f(x64 + h)) - np.sum(dout * f(x64 - h))) / (2 * h)
@@ -499,6 +537,8 @@ WRONG = [
     ("bn_dvar", dvar_plain_x, "uses-x-not-deviation"),
     ("bn_dvar", dvar_axis_zero, "wrong-axis"),
     ("bn_dvar", dvar_average, "backward-mean-for-sum"),
+    ("bn_dvar", dvar_per_element, "backward-forgets-sum"),
+    ("bn_dmu", dmu_per_element, "backward-forgets-sum"),
     ("bn_dmu", dmu_only_through_xhat, "dmu-forgets-variance-term"),
     ("bn_dmu", dmu_batch_size, "m-from-wrong-axes"),
     ("bn_dmu", dmu_positive_two, "dmu-variance-term-sign"),
@@ -528,6 +568,8 @@ WRONG = [
     ("numerical_gradient", numgrad_same_array_twice, "numgrad-perturbs-in-place"),
     ("numerical_gradient", numgrad_copy_keeps_float32, "numgrad-float32"),
     ("numerical_gradient", numgrad_sum_of_outputs, "numgrad-ignores-dout"),
+    ("numerical_gradient", numgrad_fixed_step, "numgrad-ignores-h"),
+    ("numerical_gradient", numgrad_module_constant, "numgrad-ignores-h"),
     ("numerical_gradient", numgrad_whole_array, "numgrad-all-at-once"),
     ("numerical_gradient", numgrad_forgets_to_reset, "numgrad-not-restored"),
     ("bn_dx", dx_mean_path_not_averaged, "missing-1-over-m"),

@@ -168,7 +168,14 @@ _M = Choice(
         Option("one", "missing-1-over-m"),
     ),
 )
-_REDUCE = Choice("reduce", (Option("sum"), Option("mean", "backward-mean-for-sum")))
+_REDUCE = Choice(
+    "reduce",
+    (
+        Option("sum"),
+        Option("mean", "backward-mean-for-sum"),
+        Option("none", "backward-forgets-sum"),  # one value per element, not per feature
+    ),
+)
 _DEVIATION = Choice("deviation", (Option("x-mu"), Option("x", "uses-x-not-deviation")))
 
 
@@ -192,7 +199,10 @@ def _count(x: np.ndarray, axes: tuple[int, ...], how: str) -> float:
 
 
 def _reduce(values: np.ndarray, axes: tuple[int, ...], how: str) -> np.ndarray:
-    """A sum (or mean) over ``axes``, keepdims, so it broadcasts whatever the axes."""
+    """A sum (or mean) over ``axes``, keepdims, so it broadcasts whatever the axes
+    (``how="none"``: no reduction at all, the slip of leaving the sum out)."""
+    if how == "none":
+        return values
     total = values.sum(axis=axes, keepdims=True)
     if how == "mean":
         total = total / np.prod([values.shape[a] for a in axes])
@@ -508,6 +518,7 @@ def _numgrad_cases(rng: np.random.Generator) -> list[Case]:
     x2 = (rng.normal(size=(6, 3)) * [0.5, 2.0, 4.0] + [1.0, -3.0, 5.0]).astype(np.float32)
     x3 = rng.normal(size=(4, 3)) * 0.7
     x4 = rng.normal(size=(2, 2, 3, 3)) * [1.0, 0.5, 2.0] + [0.5, -1.0, 3.0]
+    x5 = np.round(rng.uniform(-2.0, 2.0, (2, 3)), 1)
     return [
         Case(
             "f = cube on a (3, 4) array, h=0.01",
@@ -525,6 +536,13 @@ def _numgrad_cases(rng: np.random.Generator) -> list[Case]:
             "table",
         ),
         Case(
+            # A step this large makes h visible: the central difference of v ** 3 is
+            # 3 v ** 2 + h ** 2, so a function that ignores h is off by 0.25 everywhere.
+            "f = cube on a (2, 3) array, h=0.5",
+            {"f": cube, "x": x5, "dout": np.ones((2, 3)), "h": 0.5},
+            "table",
+        ),
+        Case(
             "f = BN on (2, 2, 3, 3) feature maps, h=0.001",
             {"f": bn, "x": x4, "dout": rng.normal(size=(2, 2, 3, 3)), "h": 0.001},
             "conv",
@@ -535,13 +553,19 @@ def _numgrad_cases(rng: np.random.Generator) -> list[Case]:
 _DEFAULT_H = 1e-5
 
 
-def _losses(args: dict, dtype: str, weighted: bool, cache: dict) -> tuple[np.ndarray, ...]:
+def _step(args: dict, values: dict) -> float:
+    """The step the variant moves by: the caller's h, or the default it should not keep."""
+    return float(args.get("h", _DEFAULT_H)) if values.get("step") == "given" else _DEFAULT_H
+
+
+def _losses(
+    args: dict, dtype: str, weighted: bool, h: float, cache: dict
+) -> tuple[np.ndarray, ...]:
     """Per element i: L(x + h e_i), L(x - h e_i), and L(x), perturbing in ``dtype``."""
-    key = ("losses", dtype, weighted)
+    key = ("losses", dtype, weighted, h)
     if key in cache:
         return cache[key]
     f = args["f"]
-    h = float(args.get("h", _DEFAULT_H))
     x = np.asarray(args["x"])
     point = np.array(x, dtype=np.float32 if dtype == "float32" else np.float64)
     if dtype == "keep":
@@ -567,7 +591,7 @@ def _losses(args: dict, dtype: str, weighted: bool, cache: dict) -> tuple[np.nda
 
 
 def _numgrad(args: dict, values: dict, cache: dict) -> tuple[np.ndarray, ...]:
-    h = float(args.get("h", _DEFAULT_H))
+    h = _step(args, values)
     if values["difference"] == "all-at-once":
         x, f = np.asarray(args["x"]), args["f"]  # moved in its own dtype, as learners do
         weights = f64(args["dout"]) if values["dout"] else 1.0
@@ -575,7 +599,7 @@ def _numgrad(args: dict, values: dict, cache: dict) -> tuple[np.ndarray, ...]:
         if change.shape != x.shape:
             return (np.full(x.shape, np.nan),)
         return (weights * change / (2 * h),)
-    up, down, middle = _losses(args, values["precision"], values["dout"], cache)
+    up, down, middle = _losses(args, values["precision"], values["dout"], h, cache)
     difference = values["difference"]
     if difference == "central":
         return ((up - down) / (2 * h),)
@@ -602,6 +626,7 @@ NUMGRAD = Family(
             ),
         ),
         Choice("dout", (Option(True), Option(False, "numgrad-ignores-dout"))),
+        Choice("step", (Option("given"), Option("default", "numgrad-ignores-h"))),
         Choice(
             "precision",
             (
@@ -632,7 +657,9 @@ class _Recorder:
         if seen.shape != self.start.shape:
             self.reshaped += 1
         else:
-            moved = np.flatnonzero(seen.astype(np.float64) != self.start)
+            # A last-digit difference (x + h - h) is rounding, not a move.
+            gap = np.abs(seen.astype(np.float64) - self.start)
+            moved = np.flatnonzero(gap > 1e-12 * np.maximum(np.abs(self.start), 1e-300))
             if moved.size == 0:
                 self.unmoved += 1
             elif moved.size == 1:
