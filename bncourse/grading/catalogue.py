@@ -447,6 +447,16 @@ _ENTRIES = [
         "value for both jobs.",
     ),
     Diagnosis(
+        "moving-stats-of-output",
+        "the moving averages follow the layer's output, not its input",
+        "At inference the layer normalizes x with the moving mean and variance, so they must "
+        "estimate the mean and variance of x, the batch statistics the training branch "
+        "normalizes with. Averaging the output (x_hat, or gamma x_hat + beta) instead gives "
+        "numbers near 0 and 1 (or beta and gamma squared) whatever the data is.",
+        "In inference mode, which array do the moving statistics get subtracted from and "
+        "divided into? Which array's statistics should they track, then?",
+    ),
+    Diagnosis(
         "moving-var-holds-std",
         "the moving variance is fed the standard deviation",
         "Your moving_var moved towards each batch's standard deviation, not towards its "

@@ -514,6 +514,37 @@ class LayerKeepsRunningStd(LayerFromFunctions):
         return _inference(x, self.gamma, self.beta, mean, var, self.epsilon)
 
 
+class LayerTracksOutput(LayerFromFunctions):
+    """Normalizes first, then feeds the output's statistics into the moving averages."""
+
+    def __call__(self, x, training=False):
+        if not training:
+            return super().__call__(x, False)
+        mean, var = _stats(x)
+        y = _inference(x, self.gamma, self.beta, mean, var, self.epsilon)
+        out_mean, out_var = _stats(y)
+        self.moving_mean = _update(self.moving_mean, out_mean, self.momentum)
+        self.moving_var = _update(self.moving_var, out_var, self.momentum)
+        return y
+
+
+class LayerTracksXHat(LayerFromFunctions):
+    """Averages the statistics of x_hat, computed by hand, into the moving ones."""
+
+    def __call__(self, x, training=False):
+        if not training:
+            return super().__call__(x, False)
+        mean, var = _stats(x)
+        x_hat = (x - mean) / np.sqrt(var + self.epsilon)
+        self.moving_mean = self.momentum * self.moving_mean + (1 - self.momentum) * x_hat.mean(
+            axis=tuple(range(x.ndim - 1))
+        )
+        self.moving_var = self.momentum * self.moving_var + (1 - self.momentum) * x_hat.var(
+            axis=tuple(range(x.ndim - 1))
+        )
+        return (self.gamma * x_hat + self.beta).astype(np.float32)
+
+
 class LayerPlainInference(LayerFromFunctions):
     """Its inference branch normalizes and stops there."""
 
@@ -589,6 +620,8 @@ WRONG = [
     ("BatchNorm", LayerForgetsTheVariance, "stats-frozen-in-training"),
     ("BatchNorm", LayerTrainsThroughItself, "stats-updated-twice"),
     ("BatchNorm", LayerKeepsRunningStd, "moving-var-holds-std"),
+    ("BatchNorm", LayerTracksOutput, "moving-stats-of-output"),
+    ("BatchNorm", LayerTracksXHat, "moving-stats-of-output"),
     ("BatchNorm", LayerPlainInference, "missing-scale-shift"),
     ("BatchNorm", LayerVarianceRuleFlipped, "momentum-reversed"),
 ]

@@ -548,6 +548,15 @@ def simulate_layer(
             if values["affine_in"] != "both":  # this branch was written without gamma, beta
                 affine = "x"
         y = apply_affine(x_hat, state["gamma"], state["beta"], affine)
+        if values["tracked"] != "x":  # the moving averages fed from the layer's own output
+            source = y if values["tracked"] == "y" else x_hat
+            with np.errstate(divide="ignore", invalid="ignore"):
+                batch_mean = source.mean(axis=axes)
+                stored_var = _variance(source, axes, stored_ddof)
+            updated = (
+                keep_mean * moving[0] + (1 - keep_mean) * batch_mean,
+                keep_var * moving[1] + (1 - keep_var) * stored_var,
+            )
         if update == "twice":  # a second update with the same batch's statistics
             updated = (
                 keep_mean * updated[0] + (1 - keep_mean) * batch_mean,
@@ -630,6 +639,14 @@ LAYER = Family(
             ),
         ),
         Choice("stored", (Option("var"), Option("std", "moving-var-holds-std"))),
+        Choice(  # which array's batch statistics the moving averages follow
+            "tracked",
+            (
+                Option("x"),
+                Option("y", "moving-stats-of-output"),
+                Option("x_hat", "moving-stats-of-output"),
+            ),
+        ),
         AFFINE_CHOICE,
         Choice(  # one branch written without gamma and beta
             "affine_in",
