@@ -257,6 +257,19 @@ def frozen_sample_variance(
     )
 
 
+def adapt_batch_axis_only(x, kernels, gamma, beta, moving_mean, moving_var, eps=1e-3):
+    # axis=0 is right for (batch, features) and wrong for feature maps
+    h = np.asarray(x, dtype=np.float32)
+    means, variances = [], []
+    for k in range(len(kernels)):
+        z = h @ kernels[k]
+        mu, var = z.mean(axis=0), z.var(axis=0)
+        means.append(mu)
+        variances.append(var)
+        h = np.maximum(gamma[k] * (z - mu) / np.sqrt(var + eps) + beta[k], 0)
+    return np.stack(means).astype(np.float32), np.stack(variances).astype(np.float32)
+
+
 CORRECT = [
     ("adapt_statistics", adapt_with_block_objects),
     ("adapt_statistics", adapt_copies_then_overwrites),
@@ -271,6 +284,7 @@ WRONG = [
     ("adapt_statistics", adapt_torch_linear, "adapt-transposed-kernel"),
     ("adapt_statistics", adapt_forgets_relu, "adapt-skips-relu"),
     ("adapt_statistics", adapt_sample_variance, "unbiased-variance"),
+    ("adapt_statistics", adapt_batch_axis_only, "wrong-axis"),
     ("frozen_bn_call", frozen_thinks_trainable_is_only_for_the_optimizer, "frozen-bn-still-trains"),
     ("frozen_bn_call", frozen_locks_statistics_but_uses_batch, "frozen-bn-normalizes-with-batch"),
     ("frozen_bn_call", frozen_output_right_statistics_still_move, "frozen-bn-updates-statistics"),

@@ -135,8 +135,13 @@ def _adapt(args: dict[str, Any], values: dict[str, Any], cache: dict) -> tuple[n
             var = squeezed((centered**2).sum(axis=tap_axes, keepdims=True), tap_axes) / (
                 count - values["ddof"]
             )
-        if np.shape(mean) != batch_mean.shape:  # statistics of the wrong shape: no match
-            return (np.full((len(kernels),) + np.shape(mean), np.nan),) * 2
+        if np.shape(mean) != batch_mean.shape:
+            # Statistics over the wrong axes still run (x.mean(axis=0) on feature maps)
+            # when they broadcast against z; those that don't cannot be anyone's output.
+            try:
+                np.broadcast_shapes(np.shape(mean), z.shape)
+            except ValueError:
+                return (np.full((len(kernels),) + np.shape(mean), np.nan),) * 2
         if update == "replace":
             stored_mean, stored_var = mean, var
         else:
