@@ -240,8 +240,9 @@ _ENTRIES = [
     Diagnosis(
         "one-pass-variance",
         "the variance is computed as E[x^2] - E[x]^2 in float32",
-        "For a feature whose mean is large compared with its spread (values near 1000 that "
-        "differ by 0.01, say), E[x^2] and E[x]^2 are two nearly equal large numbers; in "
+        "When the values that share one mean (a feature in BN, a sample or a group in "
+        "LayerNorm and GroupNorm) sit far from 0 compared with their spread (near 1000 and "
+        "1000.01 apart, say), E[x^2] and E[x]^2 are two nearly equal large numbers; in "
         "float32 their difference keeps none of the digits that matter and can even be "
         "negative. Subtracting the mean first, or computing in float64, avoids it.",
         "Compute the mean first and average the squared deviations from it, or convert "

@@ -29,6 +29,8 @@ __all__ = [
     "observe_call",
     "value_as_json",
     "array_from_json",
+    "error_text",
+    "stub_called",
     "DEFAULT_TIMEOUT",
 ]
 
@@ -194,7 +196,9 @@ def _is_library(filename: str) -> bool:
     return resolved.startswith(_LIBRARY_DIRS)
 
 
-def _error_text(error: BaseException, function_name: str) -> str:
+def error_text(error: BaseException, function_name: str) -> str:
+    """One line for a learner's error: its type, message, and the line of their code that
+    raised it (``"NameError: name 'mu' is not defined (line 4 of batch_mean)"``)."""
     message = f"{type(error).__name__}: {error}".strip().rstrip(":")
     frames = traceback.extract_tb(error.__traceback__)
     learner = [f for f in frames if not _is_library(f.filename)]
@@ -203,6 +207,25 @@ def _error_text(error: BaseException, function_name: str) -> str:
         where = frame.name if frame.name != "<module>" else function_name
         message += f" (line {frame.lineno} of {where})"
     return message if len(message) < 400 else message[:397] + "..."
+
+
+def stub_called(error: NotImplementedError, function_name: str) -> str | None:
+    """The learner's function that raised ``error`` when it is another plain function than
+    ``function_name``: the exercise was written, but it calls another exercise's stub (a
+    node not yet filled in). A method that raises (a class exercise's ``__call__``) is the
+    exercise's own stub."""
+    frames = [
+        frame
+        for frame, _ in traceback.walk_tb(error.__traceback__)
+        if not _is_library(frame.f_code.co_filename) and frame.f_code.co_name != "<module>"
+    ]
+    if not frames:
+        return None
+    code = frames[-1].f_code
+    owner = code.co_qualname.split(".")[:-1]
+    if code.co_name == function_name or (owner and owner[-1] != "<locals>"):
+        return None
+    return code.co_name
 
 
 def _can_use_alarm() -> bool:
@@ -265,12 +288,21 @@ def observe_call(
         observation.error = f"did not return within {timeout:g} s"
         return observation
     if "not_implemented" in outcome:
-        observation.status = "not-implemented"
-        observation.error = str(outcome["not_implemented"])
+        stub = stub_called(outcome["not_implemented"], name)
+        if stub is None:
+            observation.status = "not-implemented"
+            observation.error = str(outcome["not_implemented"])
+            return observation
+        observation.status = "raised"  # written, but what it calls is still a stub
+        observation.error = (
+            f"NotImplementedError from {stub}, which {name} calls: {stub} is still a stub; "
+            f"write it, run its cell, then run this check again"
+        )
+        observation.mutated = _changed(args, before)
         return observation
     if "error" in outcome:
         observation.status = "raised"
-        observation.error = _error_text(outcome["error"], name)
+        observation.error = error_text(outcome["error"], name)
         observation.mutated = _changed(args, before)
         return observation
     try:

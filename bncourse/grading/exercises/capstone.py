@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from bncourse.grading.catalogue import DIAGNOSES, Diagnosis
-from bncourse.grading.execution import Observation, _error_text, array_from_json, value_as_json
+from bncourse.grading.execution import Observation, array_from_json, error_text, value_as_json
 from bncourse.grading.exercises.inference import decode_record, encode_record
 from bncourse.grading.exercises.keras_bn import fold_bias_choice, folded_bias
 from bncourse.grading.families import (
@@ -70,7 +70,7 @@ def invoke_bn_layer(cls: Callable[..., Any]) -> Callable[..., np.ndarray]:
         except NotImplementedError:
             raise
         except Exception as error:  # noqa: BLE001 - reported, not raised
-            record["construct_error"] = _error_text(error, "__init__")
+            record["construct_error"] = error_text(error, "__init__")
             return encode_record(record)
         record["missing"] = [name for name in ATTRIBUTES if not hasattr(layer, name)]
         if record["missing"]:
@@ -99,7 +99,7 @@ def invoke_bn_layer(cls: Callable[..., Any]) -> Callable[..., np.ndarray]:
                 record["call_error"] = f"NotImplementedError: {error}"
                 break
             except Exception as error:  # noqa: BLE001 - reported, not raised
-                record["call_error"] = _error_text(error, step[0])
+                record["call_error"] = error_text(error, step[0])
                 break
             seen["op"] = step[0]
             seen["x_changed"] = not np.array_equal(given, step[1], equal_nan=True)

@@ -31,8 +31,8 @@ from bncourse.grading.catalogue import DIAGNOSES, Diagnosis
 from bncourse.grading.execution import (
     Observation,
     Returned,
-    _error_text,
     array_from_json,
+    error_text,
     value_as_json,
 )
 from bncourse.grading.families import (
@@ -335,7 +335,7 @@ def invoke_layer(cls: Callable[..., Any]) -> Callable[..., np.ndarray]:
         except NotImplementedError:
             raise
         except Exception as error:  # noqa: BLE001 - reported, not raised
-            record["construct_error"] = _error_text(error, "__init__")
+            record["construct_error"] = error_text(error, "__init__")
             record["construct_error_in_learner_code"] = "(line " in record["construct_error"]
             return encode_record(record)
         record["init"] = {name: value_as_json(getattr(layer, name, None)) for name in ATTRIBUTES}
@@ -362,7 +362,7 @@ def invoke_layer(cls: Callable[..., Any]) -> Callable[..., np.ndarray]:
                 record["not_implemented"] = True
                 break
             except Exception as error:  # noqa: BLE001 - reported, not raised
-                record["call_error"] = _error_text(error, "__call__")
+                record["call_error"] = error_text(error, "__call__")
                 break
             steps.append(
                 {
