@@ -55,3 +55,24 @@ def test_the_command_prints_a_table(tmp_path, capsys):
     assert "03  The four steps  50 min  1/6     2/6        2      1/7" in out
     assert "1 of 6 exercises passed" in out
     assert main([str(tmp_path / "missing")]) == 2
+
+
+def test_an_optional_exercise_is_counted_apart_from_the_graded_ones(tmp_path):
+    nb = nbformat.v4.new_notebook()
+    nb.cells.append(nbformat.v4.new_markdown_cell("# Lesson 05: Backprop\n"))
+    checks = nbformat.v4.new_code_cell("check(...)")
+    checks.outputs = [
+        _output(RESULT_MIMETYPE, {"kind": "check", "name": "bn_dx_hat", "status": "passed"}),
+        _output(
+            RESULT_MIMETYPE,
+            {"kind": "check", "name": "batchnorm_backward_compact", "status": "passed"},
+        ),
+    ]
+    nb.cells.append(checks)
+    nbformat.write(nb, tmp_path / "05_backprop_through_bn.ipynb")
+    summary = progress(tmp_path)
+    (lesson,) = summary.lessons
+    assert "batchnorm_backward_compact" in lesson.optional
+    assert "batchnorm_backward_compact" not in lesson.exercises
+    assert lesson.count(lesson.passed) == f"1/{len(lesson.exercises)} + 1/1 optional"
+    assert f"1 of {len(lesson.exercises)} exercises passed" in str(summary)

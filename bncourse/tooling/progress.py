@@ -30,13 +30,27 @@ class LessonProgress:
     stem: str
     title: str
     minutes: int | None
-    exercises: list[str]
+    exercises: list[str]  # graded ones; optional ones (worth no points) in ``optional``
+    optional: list[str] = field(default_factory=list)
     passed: list[str] = field(default_factory=list)
     attempted: list[str] = field(default_factory=list)
     hints: dict[str, int] = field(default_factory=dict)
     quiz_score: float | None = None
     quiz_max: float | None = None
     opened: bool = True
+
+    def count(self, done: list[str]) -> str:
+        """``"2/6"`` of the graded exercises, ``" + 1/1 optional"`` for the others."""
+        if not self.exercises and not self.optional:
+            return "-"
+        text = f"{sum(e in done for e in self.exercises)}/{len(self.exercises)}"
+        if self.optional:
+            text += f" + {sum(e in done for e in self.optional)}/{len(self.optional)} optional"
+        return text
+
+    @property
+    def graded_passed(self) -> int:
+        return sum(e in self.passed for e in self.exercises)
 
     @property
     def hints_used(self) -> int:
@@ -73,8 +87,11 @@ def lesson_progress(path: Path | str) -> LessonProgress:
     stem = path.stem
     notebook = json.loads(path.read_text(encoding="utf-8"))
     title, minutes = _title_and_minutes(notebook)
-    exercises = [name for name, exercise in EXERCISES.items() if exercise.lesson == stem]
-    result = LessonProgress(stem, title, minutes, exercises)
+    mine = {name: exercise for name, exercise in EXERCISES.items() if exercise.lesson == stem}
+    graded = [name for name, exercise in mine.items() if exercise.max_score > 0]
+    optional = [name for name in mine if name not in graded]
+    exercises = graded + optional
+    result = LessonProgress(stem, title, minutes, graded, optional)
     last_status: dict[str, str] = {}
     quiz_payload = None
     for payload in saved_payloads(notebook):
@@ -94,10 +111,10 @@ def lesson_progress(path: Path | str) -> LessonProgress:
     ]
     result.passed = [e for e in exercises if last_status.get(e) == "passed"]
     if stem in stems():
-        graded = grade(stem, kept_answers if kept_answers is not None else {})
-        result.quiz_max = float(graded.max_score)
+        quiz = grade(stem, kept_answers if kept_answers is not None else {})
+        result.quiz_max = float(quiz.max_score)
         if kept_answers is not None:
-            result.quiz_score = float(graded.score)
+            result.quiz_score = float(quiz.score)
         elif quiz_payload is not None and quiz_payload.get("status") != "unanswered":
             result.quiz_score = float(quiz_payload.get("score", 0.0))
     return result
@@ -112,14 +129,13 @@ class Progress:
     def rows(self) -> list[list[str]]:
         rows = []
         for lesson in self.lessons:
-            total = len(lesson.exercises)
             rows.append(
                 [
                     lesson.stem[:2],
                     lesson.title or lesson.stem,
                     f"{lesson.minutes} min" if lesson.minutes else "",
-                    f"{len(lesson.passed)}/{total}" if total else "-",
-                    f"{len(lesson.attempted)}/{total}" if total else "-",
+                    lesson.count(lesson.passed),
+                    lesson.count(lesson.attempted),
                     str(lesson.hints_used),
                     lesson.quiz_text,
                 ]
@@ -136,7 +152,7 @@ class Progress:
             for row in rows
         ]
         lines.insert(1, "  ".join("-" * width for width in widths))
-        passed = sum(len(lesson.passed) for lesson in self.lessons)
+        passed = sum(lesson.graded_passed for lesson in self.lessons)
         total = sum(len(lesson.exercises) for lesson in self.lessons)
         lines.append(f"\n{passed} of {total} exercises passed. Run and save a lesson to update.")
         return "\n".join(lines)
@@ -151,7 +167,7 @@ class Progress:
             cells = [html.escape(cell) for cell in row]
             cells[1] = f'<a href="{html.escape(lesson.stem)}.ipynb">{cells[1]}</a>'
             body += "<tr>" + "".join(f"<td>{cell}</td>" for cell in cells) + "</tr>"
-        passed = sum(len(lesson.passed) for lesson in self.lessons)
+        passed = sum(lesson.graded_passed for lesson in self.lessons)
         total = sum(len(lesson.exercises) for lesson in self.lessons)
         return (
             f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
