@@ -334,11 +334,16 @@ def _affine_params(
 
 
 def _group_normalize(args: dict[str, Any], values: dict[str, Any], cache: dict) -> tuple:
-    x = f64(args["x"])
     groups = int(args.get("groups", 1))
+    grouping = values.get("grouping", "blocks")
+    # Thousands of variants run on the same input: convert it and split it into groups once.
+    if ("input", grouping) not in cache:
+        x64 = f64(args["x"])
+        ids = _group_ids(x64.shape[-1], groups, grouping)
+        cache[("input", grouping)] = (x64, ids, tuple(ids))
+    x, ids, id_key = cache[("input", grouping)]
     n, channels = x.shape[0], x.shape[-1]
     block = x.reshape(n, -1, channels)  # (batch, positions, channels)
-    ids = _group_ids(channels, groups, values.get("grouping", "blocks"))
     key = (
         "normalized",
         values["roles"],
@@ -347,11 +352,27 @@ def _group_normalize(args: dict[str, Any], values: dict[str, Any], cache: dict) 
         values["eps"],
         values["denominator"],
         values["centering"],
-        tuple(ids),
+        id_key,
     )
     if key not in cache:
         x_hat = np.empty_like(block)
         learner_shaped = _one_pass_as_written(args, values, groups)
+        sizes = np.bincount(ids)
+        if learner_shaped is None and sizes.min() == sizes.max():
+            # Equal groups: all at once, with each group's channels side by side on a new
+            # last axis (the same numbers as the loop below, a few times faster).
+            if ("split", grouping) not in cache:
+                order = np.argsort(ids, kind="stable")
+                shape = (n, block.shape[1], sizes.size, sizes[0])
+                cache[("split", grouping)] = order, block[:, :, order].reshape(shape)
+            order, split = cache[("split", grouping)]
+            roles = tuple(3 if role == 2 else role for role in values["roles"])
+            mean, var = _block_moments(split, roles, values["ddof"], values["passes"])
+            centered = split - mean if values["centering"] else split
+            with np.errstate(divide="ignore", invalid="ignore"):
+                normalized = centered / denominator(var, values["eps"], values["denominator"])
+            x_hat[:, :, order] = normalized.reshape(block.shape)
+            ids = ids[:0]  # done: no groups left for the loop
         for group in [] if learner_shaped is not None else np.unique(ids):
             mask = ids == group
             part = block[:, :, mask]
@@ -362,7 +383,10 @@ def _group_normalize(args: dict[str, Any], values: dict[str, Any], cache: dict) 
                     var, values["eps"], values["denominator"]
                 )
         cache[key] = x_hat.reshape(x.shape) if learner_shaped is None else learner_shaped
-    gamma, beta = _affine_params(args, values["affine_axis"], x.shape, groups)
+    affine_key = ("affine", values["affine_axis"])
+    if affine_key not in cache:
+        cache[affine_key] = _affine_params(args, values["affine_axis"], x.shape, groups)
+    gamma, beta = cache[affine_key]
     with np.errstate(invalid="ignore", over="ignore"):
         return (apply_affine(cache[key], gamma, beta, values["affine"]),)
 
