@@ -294,15 +294,6 @@ RATES = np.round(np.arange(0.0, 0.8 + 1e-9, 0.1), 2)
 MEANS = np.arange(0.0, 2.0 + 1e-9, 0.25)
 
 
-def test_variance_shift_sliders_match_the_range_the_axes_were_chosen_for():
-    view = placement.variance_shift_explorer()
-    rate, mean = view.controls["rate"], view.controls["mean"]
-    assert (rate.min, rate.max, rate.step) == placement.SHIFT_RATES
-    assert (mean.min, mean.max, mean.step) == placement.SHIFT_MEANS
-    np.testing.assert_allclose(RATES, np.arange(rate.min, rate.max + 1e-9, rate.step))
-    np.testing.assert_allclose(MEANS, np.arange(mean.min, mean.max + 1e-9, mean.step))
-
-
 def test_variance_shift_axes_hold_what_the_learner_must_see_at_every_slider_value():
     figure, update = placement.setup_variance_shift()
     left, right = figure.axes
@@ -322,26 +313,29 @@ def test_variance_shift_axes_hold_what_the_learner_must_see_at_every_slider_valu
     assert (left.get_xlim(), left.get_ylim()) == ((edges[0], edges[-1]), (0.0, 0.6))
 
 
-@pytest.mark.parametrize(
-    "rate, mean", [(0.0, 0.0), (0.1, 1.25), (0.6, 0.0), (0.6, 2.0), (0.8, 0.75), (0.8, 2.0)]
-)
-def test_variance_shift_figure_has_no_colliding_text_at_any_slider_value(rate, mean):
-    from bncourse.lab.explorer import LiveFigure
-
+def test_variance_shift_explorer_has_no_colliding_text_at_any_slider_value():
+    view = placement.variance_shift_explorer()
+    rate, mean = view.controls["rate"], view.controls["mean"]
+    # the sliders cover the range the axes were chosen for
+    assert (rate.min, rate.max, rate.step) == placement.SHIFT_RATES
+    assert (mean.min, mean.max, mean.step) == placement.SHIFT_MEANS
+    np.testing.assert_allclose(RATES, np.arange(rate.min, rate.max + 1e-9, rate.step))
+    np.testing.assert_allclose(MEANS, np.arange(mean.min, mean.max + 1e-9, mean.step))
     # the layout is solved once, at the explorer's first values, then frozen
-    live = LiveFigure(placement.setup_variance_shift, {"rate": 0.5, "mean": 0.0})
-    live.render(rate=rate, mean=mean)
-    figure = live.figure
+    figure = view.live.figure
     assert figure.get_figwidth() <= 9
-    assert not overlapping_texts(figure)
-    renderer = figure.canvas.get_renderer()
-    for ax in figure.axes:  # every text at least 9 pt, and inside the figure
-        texts = [ax.title, *ax.get_legend().get_texts()]
-        assert min(text.get_fontsize() for text in texts) >= 9
-        for text in texts:
-            box = text.get_window_extent(renderer)
-            assert figure.bbox.x0 <= box.x0 and box.x1 <= figure.bbox.x1
-            assert figure.bbox.y0 <= box.y0 and box.y1 <= figure.bbox.y1
+    for values in [(0.0, 0.0), (0.1, 1.25), (0.6, 2.0), (0.8, 0.75), (0.8, 2.0)]:
+        rate.value, mean.value = values
+        assert not overlapping_texts(figure)
+        renderer = figure.canvas.get_renderer()
+        for ax in figure.axes:  # every text at least 9 pt, and inside the figure
+            texts = [ax.title, *ax.get_legend().get_texts()]
+            assert min(text.get_fontsize() for text in texts) >= 9
+            for text in texts:
+                box = text.get_window_extent(renderer)
+                assert figure.bbox.x0 <= box.x0 and box.x1 <= figure.bbox.x1
+                assert figure.bbox.y0 <= box.y0 and box.y1 <= figure.bbox.y1
+    assert view.live.full_redraws == 0
 
 
 # ----------------------------------------------------------------------------- with Keras
