@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -125,29 +127,58 @@ def test_plot_figure_1_fits_the_notebook_and_shares_the_percentile_axis():
     plt.close(fig)
 
 
-def test_sweep_explorer_shows_the_chosen_value_and_counts_divergence():
+def shown_png(view) -> bytes:
+    (item,) = view.output.outputs
+    return base64.b64decode(item["data"]["image/png"])
+
+
+def test_sweep_figure_shows_the_chosen_value_and_counts_divergence():
     sweeps = {
         "without BN": sweep([[0.9, 0.9], [0.8, 0.7], [np.nan, 0.1]]),
         "with BN": sweep([[0.95, 0.9], [0.95, 0.96], [0.9, 0.85]]),
     }
-    view = benefits.sweep_explorer(sweeps, name="learning rate", start=1.0)
-    assert view.values == {"value": 1.0}
-    assert view.static_png.startswith(b"\x89PNG")
-    figure = view.draw(value=1.0)
+    figure, update = benefits.setup_sweep(sweeps, 1.0, name="learning rate", colors=COLORS)
+    update(value=1.0)
     assert figure.get_size_inches()[0] <= 9.0
     left, right = figure.axes
-    assert "learning rate = 1" in right.get_title()
+    assert right.get_title() == "learning rate = 1, each seed\ndiverged: without BN 1 of 2"
     labels = [text.get_text() for text in right.get_legend().get_texts()]
-    assert labels == ["without BN, 1 diverged", "with BN", "seed 0", "seed 1"]
+    assert labels == ["without BN", "with BN", "seed 0", "seed 1"]
     assert not right.texts  # no per-line annotations to collide with the legend
-    seed_styles = {line.get_linestyle() for line in right.get_lines() if len(line.get_xdata())}
+    curves = [line for line in right.get_lines() if len(line.get_xdata())]
+    assert len(curves) == 4  # every seed of every variant
+    seed_styles = {line.get_linestyle() for line in curves}
     assert len(seed_styles) == 2  # the seeds are told apart by line style, not only by color
+    # each line is that run's validation accuracy at the chosen value (a diverged run: NaN)
+    np.testing.assert_allclose(curves[1].get_ydata(), [0.1 / 2, 0.1])
+    np.testing.assert_allclose(curves[2].get_ydata(), [0.9 / 2, 0.9])
+    assert np.isnan(curves[0].get_ydata()).all()
     vertical = [line for line in left.get_lines() if line.get_linestyle() == "--"]
     assert vertical and vertical[0].get_xdata()[0] == 1.0
-    view.controls["value"].value = 0.01  # moving the slider redraws without error
-    assert "diverged" not in " ".join(
-        text.get_text() for text in view.draw(value=0.01).axes[1].get_legend().get_texts()
-    )
+    update(value=0.01)
+    assert right.get_title().endswith("no run diverged")
+    assert vertical[0].get_xdata()[0] == 0.01
+    np.testing.assert_allclose(curves[3].get_ydata(), [0.9 / 2, 0.9])
+    for ax in (left, right):  # every value on one scale, accuracy from 0 to 1
+        assert ax.get_ylim() == (0.0, 1.0)
+    assert left.get_xlim()[0] < 0.01 and left.get_xlim()[1] > 1.0
+    assert right.get_xlim()[0] < 100 and right.get_xlim()[1] > 200
+
+
+def test_sweep_explorer_redraws_in_place_for_any_swept_setting():
+    finals = [[0.5, 0.6], [0.9, 0.9], [0.92, 0.91]]
+    sweeps = {
+        "without BN": sweep(finals, values=(2, 32, 128)),
+        "with BN": sweep(finals, (2, 32, 128)),
+    }
+    view = benefits.sweep_explorer(sweeps, name="batch size", colors=COLORS, start=2)
+    assert view.values == {"value": 2}
+    assert view.static_png.startswith(b"\x89PNG")
+    before = shown_png(view)
+    view.controls["value"].value = 128
+    assert shown_png(view) != before
+    assert view.live.figure.axes[1].get_title().startswith("batch size = 128, each seed")
+    assert view.live.full_redraws == 0  # only the changing artists were drawn again
     plt.close("all")
 
 

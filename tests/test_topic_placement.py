@@ -3,6 +3,7 @@ the figures, and the explorers (placements seed by seed, the Dropout-before-BN v
 
 from __future__ import annotations
 
+import base64
 import itertools
 
 import matplotlib
@@ -57,7 +58,11 @@ def overlapping_texts(figure) -> list[tuple[str, str]]:
         legend = ax.get_legend()
         if legend is not None:
             texts += legend.get_texts()
-        boxes += [(t.get_text(), t.get_window_extent(renderer)) for t in texts if t.get_text()]
+        boxes += [
+            (t.get_text(), t.get_window_extent(renderer))
+            for t in texts
+            if t.get_text() and t.get_visible()
+        ]
     return [
         (a, b)
         for (a, box_a), (b, box_b) in itertools.combinations(boxes, 2)
@@ -178,52 +183,159 @@ def test_plot_bn_inputs_draws_one_labeled_panel_per_placement_within_nine_inches
 # ----------------------------------------------------------------------------- explorers
 
 
-def test_curves_explorer_draws_the_two_chosen_variants_and_redraws():
+def shown_png(view) -> bytes:
+    (item,) = view.output.outputs
+    return base64.b64decode(item["data"]["image/png"])
+
+
+def visible_lines(ax) -> list:
+    return [line for line in ax.get_lines() if line.get_visible()]
+
+
+def test_curves_figure_draws_the_two_chosen_variants_mean_and_band():
+    results = {"BN → ReLU": fake_runs(0.9), "ReLU → BN": fake_runs(0.8), "plain": fake_runs(0.7)}
+    figure, update = placement.setup_curves(results, colors={"plain": "#000000"})
+    update(first="BN → ReLU", second="plain", metric="validation accuracy", each_seed=False)
+    ax = figure.axes[0]
+    assert figure.get_figwidth() <= 9
+    means = visible_lines(ax)
+    assert len(means) == 2
+    # the mean over seeds of each chosen variant, at its steps
+    for line, level in zip(means, (0.9, 0.7), strict=True):
+        np.testing.assert_allclose(line.get_xdata(), [50, 100, 150])
+        np.testing.assert_allclose(line.get_ydata(), level + 0.01, rtol=1e-9)
+    assert means[1].get_color() == "#000000"  # the colors given win
+    bands = [c for c in ax.collections if c.get_visible()]
+    assert len(bands) == 2  # lowest to highest seed
+    labels = [t.get_text() for t in ax.get_legend().get_texts() if t.get_visible()]
+    assert labels == ["BN → ReLU (mean of 3)", "plain (mean of 3)"]
+    assert ax.get_title().startswith("validation accuracy (mean over seeds")
+    assert not overlapping_texts(figure)
+
+
+def test_curves_figure_shows_every_seed_of_one_variant_and_the_chosen_metric():
+    results = {"BN → ReLU": fake_runs(0.9), "plain": fake_runs(0.7)}
+    figure, update = placement.setup_curves(results)
+    update(first="plain", second="plain", metric="training loss", each_seed=True)
+    ax = figure.axes[0]
+    lines = visible_lines(ax)
+    assert len(lines) == 3  # one per seed, of the one variant chosen twice
+    for line in lines:
+        np.testing.assert_allclose(line.get_ydata(), [1.0, 0.5, 0.2])
+    assert not [c for c in ax.collections if c.get_visible()]
+    labels = [t.get_text() for t in ax.get_legend().get_texts() if t.get_visible()]
+    assert labels == ["plain (3 seeds)"]
+    assert ax.get_title() == "training loss (every seed)" and ax.get_ylabel() == "training loss"
+    low, high = ax.get_ylim()
+    assert low <= 0.2 and high >= 1.0  # the loss is not clipped
+
+
+@pytest.mark.parametrize("metric", list(placement.METRICS))
+def test_curves_figure_keeps_one_scale_per_metric_that_holds_every_final_value(metric):
+    results = {"a": fake_runs(0.95), "b": fake_runs(0.6)}
+    figure, update = placement.setup_curves(results)
+    ax = figure.axes[0]
+    limits = set()
+    for first, second in [("a", "b"), ("a", "a"), ("b", "b")]:
+        for each_seed in (False, True):
+            update(first=first, second=second, metric=metric, each_seed=each_seed)
+            limits.add(ax.get_ylim())
+    assert len(limits) == 1  # the variants shown do not move the axis
+    ((low, high),) = limits
+    key = placement.METRICS[metric]
+    finals = [getattr(run, key)[-1] for runs in results.values() for run in runs]
+    assert low < min(finals) and max(finals) <= high
+    assert ax.get_xlim()[0] < 50 and ax.get_xlim()[1] > 150
+
+
+def test_curves_explorer_redraws_in_place_and_needs_two_variants():
     results = {"BN → ReLU": fake_runs(0.9), "ReLU → BN": fake_runs(0.8), "plain": fake_runs(0.7)}
     view = placement.curves_explorer(results)
-    assert view.static_png.startswith(b"\x89PNG")
-    figure = view.draw(**view.values)
-    labels = [line.get_label() for line in figure.axes[0].get_lines()]
-    assert labels == ["BN → ReLU (mean of 3)", "ReLU → BN (mean of 3)"]
-    figure = view.draw(first="plain", second="plain", metric="training loss", each_seed=True)
-    assert len(figure.axes[0].get_lines()) == 4  # three seeds and one legend entry
-    assert "training loss" in figure.axes[0].get_title()
-    view.controls["second"].value = "plain"  # a widget change redraws without error
-    view.controls["metric"].value = "training accuracy"
-
-
-def test_curves_explorer_needs_two_variants():
+    assert view.static_png.startswith(b"\x89PNG") and view.live is not None
+    before = shown_png(view)
+    view.controls["second"].value = "plain"
+    assert shown_png(view) != before
+    view.controls["each_seed"].value = True
+    assert view.live.full_redraws == 0  # variants and seeds redraw in place
+    view.controls["metric"].value = "training loss"  # another axis: the whole figure again
+    assert view.live.full_redraws == 1
     with pytest.raises(ValueError, match="two variants"):
         placement.curves_explorer({"only": fake_runs(0.9)})
 
 
-def legend_variance(ax) -> float:
-    label = ax.get_legend().get_texts()[0].get_text()
-    return float(label.rsplit(" ", 1)[-1])
+def title_variances(ax) -> list[float]:
+    """The variances a panel's title reports, in order."""
+    return [float(word) for word in ax.get_title().replace(",", " ").split() if "." in word]
 
 
-def test_variance_shift_explorer_reports_the_shrunken_inference_output():
-    view = placement.variance_shift_explorer()
-    figure = view.draw(rate=0.5, mean=0.0)
+def test_variance_shift_figure_reports_the_shrunken_inference_output():
+    figure, update = placement.setup_variance_shift()
+    left, right = figure.axes
+    update(rate=0.5, mean=0.0)
     # zero-mean unit, keep probability 0.5: training variance 2, inference output about 0.5
-    assert legend_variance(figure.axes[0]) == pytest.approx(2.0, rel=0.05)
-    assert legend_variance(figure.axes[1]) == pytest.approx(0.5, abs=0.03)
-    no_dropout = view.draw(rate=0.0, mean=0.0)
-    assert legend_variance(no_dropout.axes[1]) == pytest.approx(1.0, abs=0.01)
+    training, inference = title_variances(left)
+    assert training == pytest.approx(2.0, rel=0.05) and inference == pytest.approx(1.0, rel=0.05)
+    assert title_variances(right)[0] == pytest.approx(0.5, abs=0.03)
+    update(rate=0.0, mean=0.0)
+    assert title_variances(right)[0] == pytest.approx(1.0, abs=0.01)
 
 
-@pytest.mark.parametrize(
-    "rate, mean", [(0.0, 0.0), (0.1, 1.25), (0.6, 0.0), (0.6, 2.0), (0.8, 0.75), (0.8, 2.0)]
-)
-def test_variance_shift_figure_has_no_colliding_text_at_any_slider_value(rate, mean):
-    figure = placement.draw_variance_shift(rate, mean)
+def test_variance_shift_histograms_are_the_simulated_unit():
+    figure, update = placement.setup_variance_shift()
+    update(rate=0.3, mean=1.25)
+    training, inference = placement.dropout_variance(0.3, 1.25)
+    training_hist, inference_hist = figure.axes[0].patches[:2]
+    for patch, values in ((training_hist, training), (inference_hist, inference)):
+        heights, edges = patch.get_data()[:2]
+        np.testing.assert_allclose(heights, np.histogram(values, bins=edges, density=True)[0])
+
+
+RATES = np.round(np.arange(0.0, 0.8 + 1e-9, 0.1), 2)
+MEANS = np.arange(0.0, 2.0 + 1e-9, 0.25)
+
+
+def test_variance_shift_axes_hold_what_the_learner_must_see_at_every_slider_value():
+    figure, update = placement.setup_variance_shift()
+    left, right = figure.axes
+    training_hist, inference_hist = left.patches[:2]
+    (output_hist,) = right.patches[:1]
+    for rate, mean in itertools.product(RATES, MEANS):
+        update(rate=float(rate), mean=float(mean))
+        heights, edges = inference_hist.get_data()[:2]
+        # N(mean, 1) within 4 standard deviations, and below the top
+        assert edges[0] <= mean - 4 and edges[-1] >= mean + 4
+        assert heights.max() < left.get_ylim()[1]
+        heights, edges = training_hist.get_data()[:2]
+        spike = (edges[:-1] <= 0) & (edges[1:] > 0)
+        assert heights[~spike].max() < left.get_ylim()[1]  # only the spike at 0 is cut off
+        assert left.get_lines()[0].get_visible() is bool(rate > 0)  # its mark
+        assert output_hist.get_data()[0].max() < right.get_ylim()[1]
+    assert (left.get_xlim(), left.get_ylim()) == ((edges[0], edges[-1]), (0.0, 0.6))
+
+
+def test_variance_shift_explorer_has_no_colliding_text_at_any_slider_value():
+    view = placement.variance_shift_explorer()
+    rate, mean = view.controls["rate"], view.controls["mean"]
+    # the sliders cover the range the axes were chosen for
+    assert (rate.min, rate.max, rate.step) == placement.SHIFT_RATES
+    assert (mean.min, mean.max, mean.step) == placement.SHIFT_MEANS
+    np.testing.assert_allclose(RATES, np.arange(rate.min, rate.max + 1e-9, rate.step))
+    np.testing.assert_allclose(MEANS, np.arange(mean.min, mean.max + 1e-9, mean.step))
+    # the layout is solved once, at the explorer's first values, then frozen
+    figure = view.live.figure
     assert figure.get_figwidth() <= 9
-    assert not overlapping_texts(figure)
-    notes = [t.get_text() for t in figure.axes[0].get_legend().get_texts()]
-    assert any("dropped" in note for note in notes) is (rate > 0)
-    for ax in figure.axes:  # every text at least 9 pt
-        sizes = [ax.title.get_fontsize(), *(t.get_fontsize() for t in ax.get_legend().get_texts())]
-        assert min(sizes) >= 9
+    for values in [(0.0, 0.0), (0.1, 1.25), (0.6, 2.0), (0.8, 0.75), (0.8, 2.0)]:
+        rate.value, mean.value = values
+        assert not overlapping_texts(figure)
+        renderer = figure.canvas.get_renderer()
+        for ax in figure.axes:  # every text at least 9 pt, and inside the figure
+            texts = [ax.title, *ax.get_legend().get_texts()]
+            assert min(text.get_fontsize() for text in texts) >= 9
+            for text in texts:
+                box = text.get_window_extent(renderer)
+                assert figure.bbox.x0 <= box.x0 and box.x1 <= figure.bbox.x1
+                assert figure.bbox.y0 <= box.y0 and box.y1 <= figure.bbox.y1
+    assert view.live.full_redraws == 0
 
 
 # ----------------------------------------------------------------------------- with Keras

@@ -26,6 +26,7 @@ __all__ = [
     "sweep_table",
     "plot_gaps",
     "plot_figure_1",
+    "setup_sweep",
     "sweep_explorer",
 ]
 
@@ -184,6 +185,98 @@ def plot_figure_1(
     return fig
 
 
+def _diverged_note(sweeps: Mapping[str, Sweep], value: float) -> str:
+    """Which variants had runs diverge at ``value``, e.g. "diverged: without BN 1 of 2"."""
+    parts = []
+    for label, sweep in sweeps.items():
+        failed = sweep.diverged()[sweep.values.index(value)]
+        if failed.any():
+            parts.append(f"{label} {int(failed.sum())} of {len(failed)}")
+    return "diverged: " + ", ".join(parts) if parts else "no run diverged"
+
+
+def setup_sweep(
+    sweeps: Mapping[str, Sweep],
+    value: float,
+    *,
+    name: str,
+    colors: Mapping[str, str] | None = None,
+) -> tuple[Any, Any]:
+    """The sweep explorer's figure, built once. Left: final validation accuracy against
+    the swept value (``plot_sweep``), with the chosen ``value`` marked. Right: every seed's
+    validation accuracy over training at that value (one line style per seed, one color
+    per variant); its title says which runs diverged there.
+
+    Returns ``(figure, update)``; ``update(value=...)`` moves the mark and redraws the
+    right panel's curves in place (``bncourse.lab.explorer.LiveFigure``). Both panels
+    keep their axes for every value (accuracy from 0 to 1); the legends sit below them.
+    """
+    from matplotlib.lines import Line2D
+
+    from bncourse import plotting
+    from bncourse.lab.experiments import color_for, plot_sweep
+
+    values = next(iter(sweeps.values())).values
+    if any(sweep.values != values for sweep in sweeps.values()):
+        raise ValueError("every variant must sweep the same values")
+    seeds = next(iter(sweeps.values())).seeds
+    fig, axes = plotting.subplots(1, 2, figsize=(9.0, 3.4))
+    left, right = axes[0]
+    plot_sweep(left, sweeps, colors=colors, log_x=True)
+    marker = left.axvline(value, color=plotting.COLORS["neutral"], linestyle="--", linewidth=1)
+    left.set_ylim(0.0, 1.0)
+    plotting.finish(
+        left,
+        title=f"final accuracy vs. {name}",
+        xlabel=name,
+        ylabel="validation accuracy",
+        legend=False,
+    )
+    below = {"loc": "upper center", "bbox_to_anchor": (0.5, -0.22)}
+    left.legend(**below, ncol=1)
+    curves, handles = [], []
+    for index, (label, sweep) in enumerate(sweeps.items()):
+        color = color_for(index, label, colors)
+        steps = sweep.steps()
+        for number in range(len(sweep.seeds)):
+            style = _SEED_STYLES[number % len(_SEED_STYLES)]
+            (line,) = right.plot(steps, np.full(len(steps), np.nan), style, color=color)
+            line.set(alpha=0.85, marker=".")
+            curves.append((sweep, number, line))
+        handles.append(Line2D([], [], color=color, label=label))
+    for number, seed in enumerate(seeds[: len(_SEED_STYLES)]):
+        style = _SEED_STYLES[number % len(_SEED_STYLES)]
+        handles.append(
+            Line2D([], [], linestyle=style, color=plotting.COLORS["neutral"], label=f"seed {seed}")
+        )
+    steps = np.concatenate([np.asarray(sweep.steps()) for sweep in sweeps.values()])
+    margin = 0.05 * max(float(np.ptp(steps)), 1.0)
+    right.set_xlim(float(steps.min()) - margin, float(steps.max()) + margin)
+    right.set_ylim(0.0, 1.0)
+    # the longest title at setup, so the layout leaves room for every value's
+    longest = max((_diverged_note(sweeps, v) for v in values), key=len)
+    plotting.finish(
+        right,
+        title=f"{name} = {_format(values[0])}, each seed\n{longest}",
+        xlabel="optimizer steps",
+        ylabel="validation accuracy",
+        legend=False,
+    )
+    right.legend(handles=handles, **below, ncol=max(2, len(seeds)))
+
+    def update(value: float) -> list[Any]:
+        marker.set_xdata([value, value])
+        for sweep, number, line in curves:
+            row = sweep.curves(value)[number]
+            line.set_ydata(np.where(np.isfinite(row), row, np.nan))
+        right.title.set_text(
+            f"{name} = {_format(value)}, each seed\n{_diverged_note(sweeps, value)}"
+        )
+        return [marker, *(line for _, _, line in curves), right.title]
+
+    return fig, update
+
+
 def sweep_explorer(
     sweeps: Mapping[str, Sweep],
     *,
@@ -191,61 +284,24 @@ def sweep_explorer(
     colors: Mapping[str, str] | None = None,
     start: float | None = None,
 ) -> Any:
-    """A slider over the swept values of ``sweeps`` (one Sweep per variant, same values).
+    """A slider over the swept values of ``sweeps`` (one Sweep per variant, same values)
+    over ``setup_sweep``'s figure: final accuracy against the swept value, and every
+    seed's curve at the chosen value."""
+    from functools import partial
 
-    Left: final validation accuracy against the swept value, with the chosen value marked.
-    Right: every seed's validation accuracy over training at the chosen value (one line
-    style per seed, one color per variant).
-    """
     import ipywidgets as widgets
 
-    from bncourse import plotting
-    from bncourse.lab.experiments import color_for, plot_sweep
     from bncourse.lab.explorer import explorer
 
     values = next(iter(sweeps.values())).values
     if any(sweep.values != values for sweep in sweeps.values()):
         raise ValueError("every variant must sweep the same values")
-    seeds = next(iter(sweeps.values())).seeds
-
-    def draw(value: float) -> Any:
-        fig, axes = plotting.subplots(1, 2, width=9.0)
-        left, right = axes[0]
-        plot_sweep(left, sweeps, colors=colors, log_x=True)
-        left.axvline(value, color=plotting.COLORS["neutral"], linestyle="--", linewidth=1)
-        plotting.finish(
-            left, title=f"final accuracy vs. {name}", xlabel=name, ylabel="validation accuracy"
-        )
-        for index, (label, sweep) in enumerate(sweeps.items()):
-            color = color_for(index, label, colors)
-            curves = sweep.curves(value)
-            steps = sweep.steps()
-            for number, row in enumerate(curves):
-                shown = np.where(np.isfinite(row), row, np.nan)
-                style = _SEED_STYLES[number % len(_SEED_STYLES)]
-                right.plot(steps, shown, style, color=color, alpha=0.85, marker=".")
-            failed = int(sweep.diverged()[sweep.values.index(value)].sum())
-            note = f", {failed} diverged" if failed else ""
-            right.plot([], [], color=color, label=f"{label}{note}")
-        for number, seed in enumerate(seeds[: len(_SEED_STYLES)]):
-            style = _SEED_STYLES[number % len(_SEED_STYLES)]
-            right.plot([], [], style, color=plotting.COLORS["neutral"], label=f"seed {seed}")
-        right.set_ylim(0.0, 1.0)
-        plotting.finish(
-            right,
-            title=f"{name} = {_format(value)}, each seed",
-            xlabel="optimizer steps",
-            ylabel="validation accuracy",
-        )
-        right.legend(loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=max(2, len(seeds)))
-        return fig
-
     options = [(_format(v), v) for v in values]
     first = start if start in values else values[len(values) // 2]
     controls = {"value": widgets.SelectionSlider(options=options, value=first, description=name)}
     return explorer(
-        draw,
-        controls,
+        controls=controls,
+        live=partial(setup_sweep, sweeps, name=name, colors=colors),
         title=f"Browse the {name} sweep",
         description="Where does each network stop learning, and how does it fail?",
     )

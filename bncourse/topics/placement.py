@@ -10,6 +10,7 @@ milliseconds); nothing trains inside a callback.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -27,11 +28,12 @@ __all__ = [
     "METRICS",
     "NO_DROPOUT_MARGIN",
     "PlacementStudy",
+    "SHIFT_MEANS",
+    "SHIFT_RATES",
     "as_batches",
     "block_problem",
     "check_block_prediction",
     "curves_explorer",
-    "draw_variance_shift",
     "dropout_reaches_first_bn",
     "dropout_variance",
     "dropout_variance_ratio",
@@ -43,6 +45,8 @@ __all__ = [
     "placement_study",
     "population_statistics",
     "plot_bn_inputs",
+    "setup_curves",
+    "setup_variance_shift",
     "try_block",
     "variance_shift_explorer",
 ]
@@ -285,37 +289,157 @@ def try_block(
     return study
 
 
+def _curve_limits(results: Mapping[str, Sequence[Run]], key: str) -> tuple[float, float]:
+    """The vertical range of the curves explorer for one metric, the same whichever
+    variants are chosen: for an accuracy, from 0.8 (or 0.05 below the lowest final value
+    of any run, if lower) up to 1, so the end of training, where the variants are compared,
+    fills the panel; for a loss, from 0 to above the highest value of any run."""
+    if key.endswith("accuracy"):
+        finals = np.array([getattr(run, key)[-1] for runs in results.values() for run in runs])
+        low = np.nanmin(finals) if np.isfinite(finals).any() else 0.0
+        return max(0.0, min(0.8, float(low) - 0.05)), 1.0
+    values = np.concatenate([ex.stack(runs, key).ravel() for runs in results.values()])
+    values = values[np.isfinite(values)]
+    return 0.0, (1.05 * float(values.max()) if values.size and values.max() > 0 else 1.0)
+
+
+def setup_curves(
+    results: Mapping[str, Sequence[Run]],
+    first: str | None = None,
+    second: str | None = None,
+    metric: str = "validation accuracy",
+    each_seed: bool = False,
+    *,
+    colors: Mapping[str, str] | None = None,
+) -> tuple[Any, Any]:
+    """The curves explorer's figure, built once: two variants of ``results`` (the same
+    one twice shows it alone) and a metric of ``METRICS``, as the mean over seeds with a
+    band from the lowest to the highest seed, or (``each_seed``) every seed's curve.
+    Returns ``(figure, update)``; ``update(first=..., second=..., metric=...,
+    each_seed=...)`` redraws it in place (``bncourse.lab.explorer.LiveFigure``).
+
+    The axes keep one range per metric whichever variants are shown (``_curve_limits``),
+    so two pairs of variants compare on one scale; changing the metric draws the whole
+    figure again (other limits, other axis label). The legend sits below the panel.
+    """
+    from matplotlib.lines import Line2D
+
+    from bncourse import plotting
+
+    labels = list(results)
+    if len(labels) < 2:
+        raise ValueError("curves_explorer needs at least two variants to compare")
+    seeds = max(len(runs) for runs in results.values())
+    figure, axes = plotting.subplots(width=7.5)
+    ax = axes[0, 0]
+    # Per metric, two slots (variant A and B), each with its mean line, its band and one
+    # line per seed: a metric returns its own artists, so changing it redraws the whole
+    # figure (and the axis label), while the variants and the seeds' view redraw in place.
+    slots: dict[str, list[dict[str, Any]]] = {}
+    for name in METRICS:
+        slots[name] = []
+        for index in range(2):
+            marker, style = ex.MARKERS[index], ex.LINESTYLES[index]
+            (mean,) = ax.plot([], [], marker=marker, visible=False)
+            band = ax.fill_between([0.0], [0.0], [0.0], alpha=0.2, linewidth=0, visible=False)
+            lines = [
+                ax.plot([], [], linestyle=style, linewidth=1, alpha=0.8, visible=False)[0]
+                for _ in range(seeds)
+            ]
+            slots[name].append({"mean": mean, "band": band, "seeds": lines})
+    steps = np.concatenate([np.asarray(runs[0].steps) for runs in results.values()])
+    margin = 0.05 * max(float(np.ptp(steps)), 1.0)
+    ax.set_xlim(float(steps.min()) - margin, float(steps.max()) + margin)
+    limits = {name: _curve_limits(results, key) for name, key in METRICS.items()}
+    plotting.finish(ax, title=" ", xlabel="optimizer steps", ylabel=metric, legend=False)
+    longest = max(labels, key=len)
+    proxies = [Line2D([], [], marker=ex.MARKERS[index]) for index in range(2)]
+    legend = ax.legend(
+        proxies,
+        [f"{longest} (mean of {seeds})"] * 2,
+        loc="upper center",
+        bbox_to_anchor=(0.5, -0.16),
+        ncols=2,
+    )
+    handles, texts = legend.legend_handles, legend.get_texts()
+
+    def update(
+        first: str | None = None,
+        second: str | None = None,
+        metric: str = "validation accuracy",
+        each_seed: bool = False,
+    ) -> list[Any]:
+        chosen = list(dict.fromkeys([first or labels[0], second or labels[1]]))
+        key = METRICS[metric]
+        for pair in slots.values():
+            for slot in pair:
+                for artist in (slot["mean"], slot["band"], *slot["seeds"]):
+                    artist.set_visible(False)
+        for index, slot in enumerate(slots[metric]):
+            handles[index].set_visible(index < len(chosen))
+            texts[index].set_visible(index < len(chosen))
+            if index >= len(chosen):
+                continue
+            label = chosen[index]
+            runs = results[label]
+            color = ex.color_for(index, label, colors)
+            values = ex.stack(runs, key)
+            x = np.asarray(runs[0].steps)
+            handle = handles[index]
+            handle.set_color(color)
+            if each_seed:
+                for line, row in zip(slot["seeds"], values, strict=False):
+                    line.set_data(x, row)
+                    line.set_color(color)
+                    line.set_visible(True)
+                handle.set_marker("None")
+                handle.set_linestyle(ex.LINESTYLES[index])
+                texts[index].set_text(f"{label} ({len(runs)} seeds)")
+                continue
+            with np.errstate(all="ignore"), warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)  # a step where every run is NaN
+                mean = np.nanmean(values, axis=0)
+                low, high = np.nanmin(values, axis=0), np.nanmax(values, axis=0)
+            slot["mean"].set_data(x, mean)
+            slot["mean"].set_color(color)
+            slot["mean"].set_visible(True)
+            if len(runs) > 1:
+                slot["band"].set_data(x, low, high)
+                slot["band"].set_color(color)
+                slot["band"].set_visible(True)
+            handle.set_marker(ex.MARKERS[index])
+            handle.set_linestyle("-")
+            texts[index].set_text(f"{label} (mean of {len(runs)})")
+        ax.set_ylim(*limits[metric])
+        ax.set_ylabel(metric)
+        what = "every seed" if each_seed else "mean over seeds, band: lowest to highest seed"
+        ax.title.set_text(f"{metric} ({what})")
+        pair = slots[metric]
+        artists = [
+            artist for slot in pair for artist in (slot["band"], slot["mean"], *slot["seeds"])
+        ]
+        return [*artists, ax.title, legend]
+
+    return figure, update
+
+
 def curves_explorer(
     results: Mapping[str, Sequence[Run]],
     *,
     colors: Mapping[str, str] | None = None,
     title: str = "Compare two placements, seed by seed",
 ) -> Any:
-    """Pick two variants and a metric; see their mean and range, or every seed's curve."""
+    """Pick two variants and a metric; see their mean and range, or every seed's curve
+    (``setup_curves``)."""
+    from functools import partial
+
     import ipywidgets as widgets
 
-    from bncourse import plotting
-    from bncourse.lab.experiments import plot_curves
     from bncourse.lab.explorer import explorer
 
     labels = list(results)
     if len(labels) < 2:
         raise ValueError("curves_explorer needs at least two variants to compare")
-
-    def draw(first: str, second: str, metric: str, each_seed: bool) -> Any:
-        fig, axes = plotting.subplots(width=7.5)
-        ax = axes[0, 0]
-        chosen = {label: results[label] for label in dict.fromkeys([first, second])}
-        plot_curves(ax, chosen, METRICS[metric], colors=colors, each_seed=each_seed)
-        what = "every seed" if each_seed else "mean over seeds, band: lowest to highest seed"
-        plotting.finish(ax, title=f"{metric} ({what})", xlabel="optimizer steps", ylabel=metric)
-        if METRICS[metric].endswith("accuracy"):
-            low = min(
-                np.nanmin([run.val_accuracy[-1] for run in results[label]]) for label in chosen
-            )
-            ax.set_ylim(max(0.0, min(0.8, low - 0.05)), 1.0)
-        return fig
-
     controls = {
         "first": widgets.Dropdown(options=labels, value=labels[0], description="variant A"),
         "second": widgets.Dropdown(options=labels, value=labels[1], description="variant B"),
@@ -325,8 +449,8 @@ def curves_explorer(
         "each_seed": widgets.Checkbox(value=False, description="show every seed"),
     }
     return explorer(
-        draw,
-        controls,
+        controls=controls,
+        live=partial(setup_curves, results, colors=colors),
         title=title,
         description="Is the gap between the two means larger than the spread between seeds?",
     )
@@ -350,70 +474,81 @@ def dropout_variance(
     return x * mask / keep, x
 
 
-def draw_variance_shift(rate: float, mean: float, *, seed: int = 0) -> Any:
-    """Two panels for one unit x ~ N(mean, 1) with Dropout at ``rate`` right before BN.
+SHIFT_RATES = (0.0, 0.8, 0.1)
+"""The variance-shift explorer's Dropout-rate slider: (lowest, highest, step)."""
+
+SHIFT_MEANS = (0.0, 2.0, 0.25)
+"""The variance-shift explorer's slider for the unit's mean: (lowest, highest, step)."""
+
+_INPUT_EDGES = np.linspace(SHIFT_MEANS[0] - 4.5, SHIFT_MEANS[1] + 5.5, 81)
+"""Histogram bins of BN's input, the same for every mean: N(mean, 1) within 4 standard
+deviations for every mean the slider allows (a training tail further out is cut off)."""
+
+_OUTPUT_EDGES = np.linspace(-4.0, 4.0, 81)
+_INPUT_TOP = 0.6
+"""Height of the input panel: above N(mean, 1)'s peak (0.4) and its histogram noise; the
+spike of dropped values at 0 goes higher and is cut off and marked."""
+
+_OUTPUT_TOP = 2.0
+"""Height of the output panel: above the narrowest output histogram the sliders allow
+(rate 0.8 and mean 2: standard deviation 1 / sqrt(21), peak about 1.85)."""
+
+
+def setup_variance_shift(rate: float = 0.5, mean: float = 0.0, *, seed: int = 0) -> tuple[Any, Any]:
+    """The variance-shift explorer's figure, built once, for one unit x ~ N(mean, 1) with
+    Dropout at ``rate`` right before BN. Returns ``(figure, update)``;
+    ``update(rate=..., mean=...)`` redraws it in place (``bncourse.lab.explorer.LiveFigure``).
 
     Left: BN's input in training (Dropout on) and at inference (Dropout off), with the
     spike of dropped values at 0 cut off and marked. Right: BN's output at inference when it
-    normalizes with the training variance, against N(0, 1). Every text (titles, the
+    normalizes with the training variance, against N(0, 1). The axes are the same for every
+    slider value (so the panels compare across values), and every text (titles, the
     measured variances, the note on the spike) sits in a title or in a legend below its
     panel, so nothing collides at any slider value.
     """
     from bncourse import plotting
 
-    training, inference = dropout_variance(rate, mean, seed=seed)
-    moving_mean, moving_var = training.mean(), training.var()
-    output = (inference - moving_mean) / np.sqrt(moving_var + 1e-3)
+    colors = plotting.COLORS
     fig, axes = plotting.subplots(1, 2, figsize=(9.0, 3.9))
     left, right = axes[0]
-    bins = np.linspace(-5 + mean, 5 + mean, 81)
-    left.hist(
-        training,
-        bins=bins,
-        density=True,
-        alpha=0.5,
-        color=plotting.COLORS["without_bn"],
-        label=f"training, Dropout on: variance {training.var():.2f}",
+    empty_input = np.zeros(len(_INPUT_EDGES) - 1)
+    training_hist = left.stairs(
+        empty_input, _INPUT_EDGES, fill=True, alpha=0.5, color=colors["without_bn"]
     )
-    left.hist(
-        inference,
-        bins=bins,
-        density=True,
+    inference_hist = left.stairs(
+        empty_input,
+        _INPUT_EDGES,
+        fill=True,
         alpha=0.5,
-        color=plotting.COLORS["with_bn"],
+        facecolor=colors["with_bn"],
+        edgecolor="#333333",
+        linewidth=0,
         hatch="//",
-        label=f"inference, Dropout off: variance {inference.var():.2f}",
     )
-    top = 0.6
-    left.set_ylim(0.0, top)
-    if rate:
-        left.plot(
-            [0.0],
-            [0.95 * top],
-            marker="v",
-            linestyle="none",
-            color=plotting.COLORS["without_bn"],
-            label=f"spike at 0 (cut off): the {rate:.0%} dropped",
-        )
+    (spike,) = left.plot(
+        [0.0], [0.95 * _INPUT_TOP], marker="v", linestyle="none", color=colors["without_bn"]
+    )
+    left.set_xlim(_INPUT_EDGES[0], _INPUT_EDGES[-1])
+    left.set_ylim(0.0, _INPUT_TOP)
     plotting.finish(
         left, title="BN's input", xlabel="value of the unit", ylabel="density", legend=False
     )
-    grid = np.linspace(-4, 4, 200)
-    right.hist(
-        output,
-        bins=np.linspace(-4, 4, 81),
-        density=True,
+    output_hist = right.stairs(
+        np.zeros(len(_OUTPUT_EDGES) - 1),
+        _OUTPUT_EDGES,
+        fill=True,
         alpha=0.6,
-        color=plotting.COLORS["with_bn"],
-        label=f"x̂ with the moving variance: variance {output.var():.2f}",
+        color=colors["with_bn"],
     )
-    right.plot(
+    grid = np.linspace(-4, 4, 200)
+    (normal,) = right.plot(
         grid,
         np.exp(-(grid**2) / 2) / np.sqrt(2 * np.pi),
-        color=plotting.COLORS["neutral"],
+        color=colors["neutral"],
         linestyle="--",
-        label="N(0, 1): what training saw",
     )
+    right.set_xlim(_OUTPUT_EDGES[0], _OUTPUT_EDGES[-1])
+    right.set_ylim(0.0, _OUTPUT_TOP)
     plotting.finish(
         right,
         title="BN's output at inference",
@@ -421,32 +556,74 @@ def draw_variance_shift(rate: float, mean: float, *, seed: int = 0) -> Any:
         ylabel="density",
         legend=False,
     )
-    for ax in (left, right):
-        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncols=1)
-    return fig
+    below = {"loc": "upper center", "bbox_to_anchor": (0.5, -0.2), "ncols": 1}
+    left.legend(
+        [training_hist, inference_hist, spike],
+        [
+            "training, Dropout on",
+            "inference, Dropout off",
+            "spike at 0 (cut off): the dropped values",
+        ],
+        **below,
+    )
+    right.legend(
+        [output_hist, normal],
+        ["x̂ normalized with the moving variance", "N(0, 1): what training saw"],
+        **below,
+    )
+    # The measured variances change with the sliders: they go in the titles (the legends
+    # stay as drawn once); the longest titles at setup, so the layout leaves room for them.
+    left.set_title("BN's input\nvariance 00.00 in training, 0.00 at inference")
+    right.set_title("BN's output at inference\nvariance 0.00 (in training: 1)")
+
+    def update(rate: float = 0.5, mean: float = 0.0) -> list[Any]:
+        training, inference = dropout_variance(rate, mean, seed=seed)
+        moving_mean, moving_var = training.mean(), training.var()
+        output = (inference - moving_mean) / np.sqrt(moving_var + 1e-3)
+        training_hist.set_data(np.histogram(training, bins=_INPUT_EDGES, density=True)[0])
+        inference_hist.set_data(np.histogram(inference, bins=_INPUT_EDGES, density=True)[0])
+        output_hist.set_data(np.histogram(output, bins=_OUTPUT_EDGES, density=True)[0])
+        spike.set_visible(rate > 0)
+        left.title.set_text(
+            f"BN's input\nvariance {training.var():.2f} in training, "
+            f"{inference.var():.2f} at inference"
+        )
+        right.title.set_text(
+            f"BN's output at inference\nvariance {output.var():.2f} (in training: 1)"
+        )
+        return [training_hist, inference_hist, spike, output_hist, left.title, right.title]
+
+    return fig, update
 
 
 def variance_shift_explorer(*, seed: int = 0) -> Any:
     """Dropout rate and the unit's mean as sliders: what BN's moving variance learns in
     training, what the unit really does at inference, and what BN then outputs."""
+    from functools import partial
+
     import ipywidgets as widgets
 
     from bncourse.lab.explorer import explorer
 
-    def draw(rate: float, mean: float) -> Any:
-        return draw_variance_shift(rate, mean, seed=seed)
-
     controls = {
         "rate": widgets.FloatSlider(
-            value=0.5, min=0.0, max=0.8, step=0.1, description="Dropout rate"
+            value=0.5,
+            min=SHIFT_RATES[0],
+            max=SHIFT_RATES[1],
+            step=SHIFT_RATES[2],
+            description="Dropout rate",
         ),
         "mean": widgets.FloatSlider(
-            value=0.0, min=0.0, max=2.0, step=0.25, description="unit's mean"
+            value=0.0,
+            min=SHIFT_MEANS[0],
+            max=SHIFT_MEANS[1],
+            step=SHIFT_MEANS[2],
+            description="unit's mean",
         ),
     }
     return explorer(
-        draw,
-        controls,
+        controls=controls,
+        live=partial(setup_variance_shift, seed=seed),
         title="Dropout right before BN: the variance shift",
         description="The unit is x ~ N(mean, 1). BN's moving variance learns the training "
         "variance; at inference the unit varies less.",
