@@ -86,26 +86,58 @@ def test_bad_arguments_raise_value_error(kwargs):
         )
 
 
-def test_the_drawing_shades_exactly_the_visible_masked_cells():
+def _shaded_cells(ax) -> int:
     from matplotlib.colors import to_rgba
 
-    fig = norm_axes.draw_normalization_axes(groups=3, channel=4, samples=3, channels=6, positions=2)
+    (collection,) = ax.collections
     shade = to_rgba(norm_axes._SHADE)
+    return sum(1 for color in collection.get_facecolor() if np.allclose(color, shade))
+
+
+def test_the_drawing_shades_exactly_the_visible_masked_cells():
+    import matplotlib.pyplot as plt
+
+    figure, update = norm_axes.setup_normalization_axes(samples=3, channels=6, positions=2)
+    update(method="all", groups=3, channel=4)
     try:
-        assert len(fig.axes) == len(norm_axes.METHODS)
-        for ax, method in zip(fig.axes, norm_axes.METHODS, strict=True):
+        shown = [ax for ax in figure.axes if ax.get_visible()]
+        assert len(shown) == len(norm_axes.METHODS)
+        for ax, method in zip(shown, norm_axes.METHODS, strict=True):
             assert ax.get_title().startswith(norm_axes.METHOD_NAMES[method])
             mask = norm_axes.shared_statistics(method, 3, 6, 2, groups=3, channel=4)
             visible = norm_axes._cell_polygons(3, 6, 2, (0.55, 0.45))
             expected = sum(bool(mask[n, c, s]) for _, n, c, s, _ in visible)
-            shaded = sum(1 for patch in ax.patches if np.allclose(patch.get_facecolor(), shade))
-            assert shaded == expected > 0
+            assert _shaded_cells(ax) == expected > 0
     finally:
-        import matplotlib.pyplot as plt
-
-        plt.close(fig)
+        plt.close(figure)
 
 
-def test_no_methods_is_an_error():
-    with pytest.raises(ValueError):
-        norm_axes.draw_normalization_axes(())
+def test_moving_the_channel_or_the_groups_recolours_the_cells():
+    import matplotlib.pyplot as plt
+
+    figure, update = norm_axes.setup_normalization_axes()
+    try:
+        update(method="GN", groups=1, channel=0)
+        (large,) = [ax for ax in figure.axes if ax.get_visible()]
+        # one group: the whole first sample (LN): its front face, top row and side column
+        assert _shaded_cells(large) == 6 * 4 + 6 + 4
+        assert large.get_title() == "Group Norm (G = 1)"
+        update(method="GN", groups=6, channel=0)
+        assert _shaded_cells(large) == 4 + 1  # one channel of one sample (IN): front and top
+        assert large.get_title() == "Group Norm (G = 6)"
+        first = large.collections[0].get_facecolor().copy()
+        update(method="GN", groups=6, channel=3)
+        assert not np.array_equal(first, large.collections[0].get_facecolor())
+    finally:
+        plt.close(figure)
+
+
+def test_an_unknown_method_is_an_error():
+    import matplotlib.pyplot as plt
+
+    figure, update = norm_axes.setup_normalization_axes()
+    try:
+        with pytest.raises(ValueError, match="method"):
+            update(method="RMS", groups=2, channel=0)
+    finally:
+        plt.close(figure)

@@ -9,11 +9,11 @@ normalization method averages over a different part of that block (Wu & He, 2018
 * Instance Norm: one sample and one channel, over every position;
 * Group Norm: one sample and one group of consecutive channels, over every position.
 
-``shared_statistics`` returns that set as a boolean mask; ``draw_normalization_axes`` draws it
-on a cube (N into the page, C across, H and W flattened upwards), shaded like Wu & He's figure
-but drawn by our own code. ``axes_explorer`` draws those cubes with a method selector, the
-number of groups and the channel to highlight. matplotlib and ipywidgets are imported only
-when drawing.
+``shared_statistics`` returns that set as a boolean mask; ``setup_normalization_axes`` draws
+it on cubes (N into the page, C across, H and W flattened upwards), shaded like Wu & He's
+figure but drawn by our own code, and recolours them in place. ``axes_explorer`` shows those
+cubes with a method selector, the number of groups and the channel to highlight. matplotlib
+and ipywidgets are imported only when drawing.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ __all__ = [
     "METHODS",
     "METHOD_NAMES",
     "shared_statistics",
-    "draw_normalization_axes",
+    "setup_normalization_axes",
     "axes_explorer",
 ]
 
@@ -43,7 +43,6 @@ METHOD_NAMES = {
 
 _LABEL_PT = 9  # axis labels on the cubes: at least 9 pt as displayed
 _WIDE = 9.0  # inches: four cubes side by side (wider figures get shrunk in JupyterLab)
-_NARROW = 4.5  # inches: one cube
 _SHADE = "#56B4E9"  # sky blue: the values that share one mean and variance
 _FACE = "#FFFFFF"
 _EDGE = "#555555"
@@ -136,18 +135,25 @@ def _cell_polygons(
 
 def _draw_cube(
     ax: Any,
-    mask: np.ndarray,
-    title: str,
+    samples: int,
+    channels: int,
+    positions: int,
     depth: tuple[float, float] = (0.55, 0.45),
-) -> None:
-    from matplotlib.patches import FancyArrowPatch, Polygon
+) -> tuple[Any, list[tuple[int, int, int]]]:
+    """An unshaded cube in ``ax``: one PolyCollection of its visible cells, whose face colours
+    ``_shade`` sets later, plus the arrows and labels of its axes. Returns the collection and
+    the (n, c, s) index of each of its cells."""
+    from matplotlib.collections import PolyCollection
+    from matplotlib.patches import FancyArrowPatch
 
-    samples, channels, positions = mask.shape
-    for _face, n, c, s, corners in _cell_polygons(samples, channels, positions, depth):
-        color = _SHADE if mask[n, c, s] else _FACE
-        ax.add_patch(Polygon(corners, closed=True, facecolor=color, edgecolor=_EDGE, lw=0.6))
+    cells = _cell_polygons(samples, channels, positions, depth)
+    collection = PolyCollection(
+        [corners for *_, corners in cells], facecolors=_FACE, edgecolors=_EDGE, linewidths=0.6
+    )
+    ax.add_collection(collection)
     dx, dy = depth
     arrow = {"arrowstyle": "->", "mutation_scale": 10, "color": "#222222", "lw": 1.0}
+    arrow.update(shrinkA=0, shrinkB=0)  # no clipping of the arrows' ends: faster to draw
     # C: along the bottom edge of the front face
     ax.add_patch(FancyArrowPatch((0, -0.6), (channels, -0.6), **arrow))
     ax.text(channels / 2, -1.0, "C (channels)", ha="center", va="top", fontsize=_LABEL_PT)
@@ -163,52 +169,90 @@ def _draw_cube(
     ax.set_ylim(-1.9, positions + samples * dy + 1.2)
     ax.set_aspect("equal")
     ax.axis("off")
-    ax.set_title(title)
+    ax.set_xticks([])  # no ticks to place at every draw
+    ax.set_yticks([])
+    return collection, [(n, c, s) for _, n, c, s, _ in cells]
 
 
-def draw_normalization_axes(
-    methods: tuple[str, ...] = METHODS,
-    *,
-    samples: int = 4,
-    channels: int = 6,
-    positions: int = 4,
-    groups: int = 2,
-    channel: int = 0,
-    width: float = _WIDE,
-) -> Any:
-    """A figure with one cube per method; shaded cells share one mean and variance.
+def _shade(collection: Any, cells: list[tuple[int, int, int]], mask: np.ndarray) -> None:
+    collection.set_facecolor([_SHADE if mask[cell] else _FACE for cell in cells])
 
-    The front face is the first sample (every channel and position); ``channel`` picks the
-    channel (or, for GN, its group) that is shaded. ``width`` is in inches; below 7 the
-    figure's title is set on two lines so that it fits. Returns the matplotlib Figure.
-    """
-    from bncourse import plotting
 
-    if not methods:
-        raise ValueError("methods must name at least one of " + ", ".join(METHODS))
-    fig, axes = plotting.subplots(1, len(methods), width=width)
-    fig.set_size_inches(width, 3.0 if width >= 7 else 3.6)
-    for ax, method in zip(axes[0], methods, strict=True):
-        mask = shared_statistics(
-            method, samples, channels, positions, groups=groups, channel=channel
-        )
-        title = METHOD_NAMES[method] + (f" (G = {groups})" if method == "GN" else "")
-        _draw_cube(ax, mask, title)
-    block = f"a block of {samples} samples × {channels} channels × {positions} positions"
-    heading = "Shaded: the values that share one mean and one variance"
-    fig.suptitle(f"{heading} ({block})" if width >= 7 else f"{heading}\n({block})", fontsize=10)
-    return fig
+def _cube_title(method: str, groups: int) -> str:
+    return METHOD_NAMES[method] + (f" (G = {groups})" if method == "GN" else "")
 
 
 _CHANNELS = 6
+_HEIGHT = 3.3  # inches: one line of figure title, then the cubes
 
 
-def _draw_axes(method: str, groups: int, channel: int) -> Any:
-    methods = METHODS if method == "all" else (method,)
-    width = _WIDE if len(methods) > 1 else _NARROW
-    return draw_normalization_axes(
-        methods, channels=_CHANNELS, groups=groups, channel=channel, width=width
+def setup_normalization_axes(
+    method: str = "all",
+    groups: int = 2,
+    channel: int = 0,
+    *,
+    samples: int = 4,
+    channels: int = _CHANNELS,
+    positions: int = 4,
+) -> tuple[Any, Any]:
+    """The explorer's figure, built once: shaded cells share one mean and variance.
+
+    ``method`` is ``"all"`` (one cube per method, side by side) or one of ``METHODS`` (that
+    cube alone, larger). The front face is the first sample (every channel and position);
+    ``channel`` picks the channel (or, for GN, its group) that is shaded. Returns
+    ``(figure, update)``; ``update(method=..., groups=..., channel=...)`` recolours the cells
+    and shows the cubes asked for (``bncourse.lab.explorer.LiveFigure``). 9 inches wide, with
+    room for every title at every control value.
+    """
+    import matplotlib.pyplot as plt
+
+    from bncourse import plotting
+
+    plotting.use_style()
+    figure = plt.figure(figsize=(_WIDE, _HEIGHT), layout="none")
+    # Four cubes in a row, and one larger cube in the middle for a single method; the
+    # top 0.5 inch holds the figure's title, each cube's title sits just above its cube.
+    top = 1 - 0.5 / _HEIGHT
+    small = [figure.add_axes((0.01 + 0.25 * i, 0.02, 0.23, top - 0.1)) for i in range(4)]
+    large = figure.add_axes((0.2, 0.02, 0.6, top - 0.1))
+    panels = []
+    for ax in [*small, large]:
+        collection, cells = _draw_cube(ax, samples, channels, positions)
+        panels.append((ax, collection, cells))
+    for ax, method in zip(small, METHODS, strict=True):
+        ax.set_title(_cube_title(method, groups))
+    block = f"a block of {samples} samples × {channels} channels × {positions} positions"
+    figure.suptitle(
+        f"Shaded: the values that share one mean and one variance ({block})",
+        fontsize=10,
+        y=1 - 0.12 / _HEIGHT,
+        va="top",
     )
+
+    def update(method: str = "all", groups: int = 2, channel: int = 0) -> list[Any]:
+        if method != "all" and method not in METHODS:
+            raise ValueError(f"method must be 'all' or one of {METHODS}; got {method!r}")
+        one = method != "all"
+        for ax in small:
+            ax.set_visible(not one)
+        large.set_visible(one)
+        shown = [(method, panels[4])] if one else list(zip(METHODS, panels[:4], strict=True))
+        changing = []
+        for name, (ax, collection, cells) in shown:
+            mask = shared_statistics(
+                name, samples, channels, positions, groups=groups, channel=channel
+            )
+            _shade(collection, cells, mask)
+            changing.append(collection)
+            if one or name == "GN":  # the other titles never change
+                ax.title.set_text(_cube_title(name, groups))
+                changing.append(ax.title)
+        # The same artists for every value of one kind of view (four cubes, or one): the
+        # colours and a title redraw in place; switching between the two kinds of view draws
+        # the whole figure again (LiveFigure notices the other artists).
+        return changing
+
+    return figure, update
 
 
 def axes_explorer() -> Explorer:
@@ -229,8 +273,8 @@ def axes_explorer() -> Explorer:
         "channel": widgets.IntSlider(value=0, min=0, max=_CHANNELS - 1, description="channel"),
     }
     return explorer(
-        _draw_axes,
-        controls,
+        controls=controls,
+        live=setup_normalization_axes,
         title="Which values share one mean and variance?",
         description=(
             "Shaded cells are normalized together. Try GN with 1 group and with "

@@ -32,7 +32,7 @@ from bncourse.seeding import resolve
 
 __all__ = [
     "BATCH_SIZES",
-    "draw_noise",
+    "setup_batch_noise",
     "batch_noise_explorer",
     "NORMALIZATIONS",
     "Spread",
@@ -487,38 +487,71 @@ BATCH_SIZES = (1, 2, 4, 8, 16, 32, 64, 128)
 """The batch sizes ``batch_noise_explorer`` offers."""
 
 
-def draw_noise(x: np.ndarray, batch_size: int, *, sample: int = 0, feature: int = 0) -> Any:
-    """Histogram of one sample's BN output (one feature) over random batches, LN's as a line."""
+_NOISE_BATCHES = 300
+_NOISE_EDGES = np.linspace(-3.5, 3.5, 41)  # 40 bins; a batch of two gives values near ±1
+
+
+def setup_batch_noise(
+    x: Any, batch_size: int = 4, *, sample: int = 0, feature: int = 0
+) -> tuple[Any, Any]:
+    """The explorer's figure, built once: a histogram of one sample's BN output (one
+    feature) over 300 random batches, with LayerNorm's output (the same in every batch) as
+    a line. Returns ``(figure, update)``; ``update(batch_size=...)`` redraws the histogram
+    and the titles in place (``bncourse.lab.explorer.LiveFigure``). The axes keep one scale
+    for every batch size: all 300 batches in one bin (a batch of one) still fit under the
+    legend, so the histograms of different batch sizes compare directly."""
     from bncourse import plotting
 
-    bn = sample_outputs(x, sample, batch_size, method="bn", batches=300, seed=batch_size)
+    x = np.asarray(x, dtype=np.float32)
     ln = sample_outputs(x, sample, 1, method="layer", batches=1)[0]
+    counts: dict[int, tuple[np.ndarray, float]] = {}  # batch size -> (histogram, std)
+
+    def histogram(batch_size: int) -> tuple[np.ndarray, float]:
+        if batch_size not in counts:
+            bn = sample_outputs(
+                x, sample, batch_size, method="bn", batches=_NOISE_BATCHES, seed=batch_size
+            )[:, feature]
+            counts[batch_size] = (np.histogram(bn, bins=_NOISE_EDGES)[0], float(bn.std()))
+        return counts[batch_size]
+
     fig, axes = plotting.subplots(1, 1, width=6.5)
     ax = axes[0, 0]
-    values = bn[:, feature]
-    ax.hist(
-        values,
-        bins=40,
-        range=(-3.5, 3.5),
+    bars = ax.stairs(
+        np.zeros(len(_NOISE_EDGES) - 1),
+        _NOISE_EDGES,
+        fill=True,
         color=plotting.COLORS["with_bn"],
         alpha=0.8,
-        label=f"BN, training mode (std {values.std():.2f} over 300 batches)",
+        label=" ",
     )
-    ax.axvline(
+    ln_line = ax.axvline(
         ln[feature],
         color=plotting.COLORS["alt"],
         lw=2.5,
         label="LayerNorm (the same in every batch)",
     )
+    ax.set_xlim(_NOISE_EDGES[0] - 0.3, _NOISE_EDGES[-1] + 0.3)
+    ax.set_ylim(0, 1.3 * _NOISE_BATCHES)  # room for the legend above the tallest bin
     plotting.finish(
-        ax,
-        title=f"Sample {sample}, feature {feature}: output in 300 random batches of {batch_size}",
-        xlabel="normalized value",
-        ylabel="number of batches",
-        legend=False,
+        ax, title=" ", xlabel="normalized value", ylabel="number of batches", legend=False
     )
-    ax.legend(loc="upper left")
-    return fig
+    legend = ax.legend(loc="upper left")
+
+    def update(batch_size: int = 4) -> list[Any]:
+        values, std = histogram(batch_size)
+        bars.set_data(values)
+        legend.get_texts()[0].set_text(
+            f"BN, training mode (std {std:.2f} over {_NOISE_BATCHES} batches)"
+        )
+        ax.title.set_text(
+            f"Sample {sample}, feature {feature}: output in {_NOISE_BATCHES} random batches"
+            f" of {batch_size}"
+        )
+        # The legend sits over the data and says the spread; LayerNorm's line stays in front
+        # of the histogram.
+        return [bars, ln_line, legend, ax.title]
+
+    return fig, update
 
 
 def batch_noise_explorer(x: Any, *, sample: int = 0, feature: int = 0) -> Explorer:
@@ -531,8 +564,8 @@ def batch_noise_explorer(x: Any, *, sample: int = 0, feature: int = 0) -> Explor
         "batch_size": widgets.SelectionSlider(options=sizes, value=4, description="batch size")
     }
     return explorer(
-        lambda batch_size: draw_noise(x, batch_size, sample=sample, feature=feature),
-        controls,
+        controls=controls,
+        live=lambda batch_size: setup_batch_noise(x, batch_size, sample=sample, feature=feature),
         title="One sample, many batches",
         description="The same input, normalized with the statistics of different batch mates.",
     )
