@@ -358,6 +358,11 @@ def setup_paths(
     plot_graph(graph, mean_path=True, variance_path=True)
     arrows = [text for text in graph.texts if getattr(text, "arrow_patch", None) is not None]
     graph_legend = graph.get_legend()
+    switchable = [  # the edges of the paths a learner can switch off
+        arrow
+        for arrow, (_, _, path) in zip(arrows, _EDGES, strict=True)
+        if path in ("mean", "variance")
+    ]
     edge_colors = {
         path: arrow.arrow_patch.get_edgecolor()
         for arrow, (_, _, path) in zip(arrows, _EDGES, strict=True)
@@ -438,7 +443,7 @@ def setup_paths(
         true_marks.set_ydata(true_sums)
         zero_note.set_visible(not np.any(chosen_sums))
         return [
-            *arrows,
+            *switchable,
             graph_legend,
             *error_bars,
             errors_ax.title,
