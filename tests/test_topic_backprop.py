@@ -147,25 +147,63 @@ def _sum_panel(figure):
 def test_the_explorer_draws_round_off_sums_as_zero_on_a_fixed_scale():
     import matplotlib.pyplot as plt
 
-    figure = backprop.draw_paths(mean_path=True, variance_path=True, batch_size=16, shared=1.0)
+    figure, update = backprop.setup_paths()
     assert figure.get_figwidth() <= 9.0
     ax = _sum_panel(figure)
+    limits = ax.get_ylim()
+    note = next(text for text in ax.texts if "round-off" in text.get_text())
+    update(mean_path=True, variance_path=True, batch_size=16, shared=1.0)
+    bars = list(ax.patches)
     assert all(bar.get_height() == 0.0 for bar in ax.patches)
-    low, high = ax.get_ylim()
-    assert low <= -1.0 and high >= 1.0  # not autoscaled to the size of round-off
-    assert any("round-off" in text.get_text() for text in ax.texts)
-    plt.close(figure)
+    assert note.get_visible()
+    assert limits[0] <= -1.0 and limits[1] >= 1.0  # not autoscaled to the size of round-off
 
-    figure = backprop.draw_paths(mean_path=False, variance_path=True, batch_size=16, shared=1.0)
-    ax = _sum_panel(figure)
-    heights = np.array([bar.get_height() for bar in ax.patches])
+    update(mean_path=False, variance_path=True, batch_size=16, shared=1.0)
+    heights = np.array([bar.get_height() for bar in bars])
+    x, dout, gamma, _ = backprop.explorer_batch(16, 1.0, seed=0)
+    no_mean = backprop.input_gradient(dout, x, gamma, mean_path=False)
+    np.testing.assert_allclose(heights, no_mean.sum(axis=0))  # the lesson's own gradient
     assert np.all(np.abs(heights) > 0.1)
-    assert ax.get_ylim()[1] >= np.abs(heights).max()  # every bar fits
-    assert not any("round-off" in text.get_text() for text in ax.texts)
+    assert not note.get_visible()
     for panel in figure.axes:
         if panel.get_title().startswith(("dx vs", "sum of dx")):
             assert panel.get_xlabel() and panel.get_ylabel() and panel.get_legend() is not None
+    # every control value: the limits hold every bar, and none of them move
+    for size in backprop.BATCH_SIZES:
+        for shared in (0.0, 2.0):
+            for mean_path in (False, True):
+                update(mean_path=mean_path, variance_path=False, batch_size=size, shared=shared)
+                heights = np.abs([bar.get_height() for bar in bars])
+                assert heights.max() <= limits[1] and -heights.max() >= limits[0]
+    assert [panel.get_ylim() for panel in figure.axes][-1] == limits
     plt.close(figure)
+
+
+def test_the_graph_and_the_errors_follow_the_controls():
+    import matplotlib.pyplot as plt
+
+    figure, update = backprop.setup_paths()
+    graph = figure.axes[0]
+    update(mean_path=False, variance_path=True, batch_size=8, shared=0.0)
+    assert sum(style in ("--", "dashed") for style in _edge_styles(figure)) == 2
+    labels = [text.get_text() for text in graph.get_legend().get_texts()]
+    assert labels == ["direct (kept)", "mean (dropped)", "variance (kept)"]
+    errors = next(ax for ax in figure.axes if ax.get_title().startswith("dx vs"))
+    assert "m=8" in errors.get_title()
+    update(mean_path=True, variance_path=True, batch_size=8, shared=0.0)
+    assert not any(style in ("--", "dashed") for style in _edge_styles(figure))
+    heights = [bar.get_height() for bar in errors.patches]
+    assert max(heights) < backprop.PASSING_ERROR  # all paths pass the gradient check
+    plt.close(figure)
+
+
+def test_moving_a_control_redraws_in_place():
+    widget = backprop.paths_explorer()
+    first = widget.static_png
+    for name, value in (("mean_path", True), ("batch_size", 256), ("shared", 2.0)):
+        widget.controls[name].value = value
+        assert widget.picture() != first
+    assert widget.live.full_redraws == 0
 
 
 def test_fit_linear_bn_keeps_the_bias_at_zero_only_with_the_true_gradient():

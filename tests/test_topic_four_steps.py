@@ -72,19 +72,68 @@ def test_the_spread_of_batch_means_is_sigma_over_root_m(batch_size):
     assert means.std() == pytest.approx(expected, rel=0.1)
 
 
-def test_the_figure_has_three_labeled_panels():
+def test_the_figure_has_three_labeled_panels_and_shows_the_lessons_own_numbers():
     import matplotlib.pyplot as plt
 
-    figure = fs.draw_four_steps(batch_size=4, gamma=2.0, beta=1.0, epsilon=1e-2)
+    figure, update = fs.setup_four_steps(batch_size=4, gamma=2.0, beta=1.0, epsilon=1e-2)
+    update(batch_size=4, gamma=2.0, beta=1.0, epsilon=1e-2)
     axes = figure.get_axes()
     assert len(axes) == 3
     for ax in axes:
         assert ax.get_title() and ax.get_xlabel() and ax.get_ylabel()
         assert ax.get_legend() is not None
-    titles = [ax.get_title() for ax in axes]
-    assert any(title.startswith("After BN") and "gamma = 2" in title for title in titles)
+    before, noise, after = (
+        next(a for a in axes if a.get_title().startswith(p)) for p in ("Before", "Noise", "After")
+    )
+    assert "gamma = 2" in after.get_title() and "beta = 1" in after.get_title()
     assert figure.get_figwidth() <= 9.0  # wider figures get shrunk in JupyterLab
+    # the after-BN histogram is the lesson's own normalize_batches of the same batches
+    samples = fs.feature_batches(4, 25_600 // 4, seed=0)
+    outputs = fs.normalize_batches(samples, gamma=2.0, beta=1.0, epsilon=1e-2)
+    own = next(p for p in after.patches if p.get_label().startswith("each batch"))
+    values, edges = own.get_data().values, own.get_data().edges
+    expected, _ = np.histogram(outputs, bins=edges, density=True)
+    np.testing.assert_allclose(values, expected)
+    rug = before.get_lines()[0]
+    np.testing.assert_array_equal(rug.get_xdata(), samples[0])
+    assert "0.05" in " ".join(t.get_text() for t in noise.texts)  # sigma / sqrt(4)
     plt.close(figure)
+
+
+def test_the_limits_hold_the_data_at_every_extreme_of_the_sliders():
+    import matplotlib.pyplot as plt
+
+    figure, update = fs.setup_four_steps()
+    axes = figure.get_axes()
+    limits = [(ax.get_xlim(), ax.get_ylim()) for ax in axes]
+    for batch_size in (1, 2, 256):
+        for gamma in (0.1, 3.0):
+            for beta in (-3.0, 3.0):
+                for epsilon in (1e-5, 1.0):
+                    update(batch_size=batch_size, gamma=gamma, beta=beta, epsilon=epsilon)
+                    samples = fs.feature_batches(batch_size, max(400, 25_600 // batch_size))
+                    outputs = fs.normalize_batches(samples, gamma, beta, epsilon)
+                    low, high = np.percentile(outputs, [0.5, 99.5])
+                    after_x = next(a for a in axes if a.get_title().startswith("After")).get_xlim()
+                    assert after_x[0] <= low and high <= after_x[1]
+                    assert limits[0][0][0] <= samples.min() and samples.max() <= limits[0][0][1]
+    # only the batch means' density axis follows the batch size; every x axis stays
+    for ax, (xlim, ylim) in zip(axes, limits, strict=True):
+        assert ax.get_xlim() == xlim
+        if not ax.get_title().startswith("Noise"):
+            assert ax.get_ylim() == ylim
+    plt.close(figure)
+
+
+def test_moving_gamma_beta_or_epsilon_redraws_in_place():
+    explorer = fs.four_steps_explorer()
+    first = explorer.static_png
+    for name, value in (("gamma", 2.0), ("beta", 1.5), ("epsilon", 1.0)):
+        explorer.controls[name].value = value
+        assert explorer.picture() != first
+    assert explorer.live.full_redraws == 0  # the axes did not move
+    explorer.controls["batch_size"].value = 64
+    assert explorer.live.full_redraws == 1  # the batch means' density axis did
 
 
 def test_the_explorer_has_the_four_sliders_and_a_static_picture():

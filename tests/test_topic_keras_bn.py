@@ -162,4 +162,27 @@ def test_explorer_has_its_controls_and_a_static_picture():
     assert set(widget.values) == {"momentum", "steps", "batch_size"}
     assert widget.static_png.startswith(b"\x89PNG")
     widget.controls["steps"].value = 50  # a redraw from the cached run
+    assert widget.live.full_redraws == 0
     assert "image/png" in widget._repr_mimebundle_()
+
+
+def test_the_explorer_figure_draws_the_keras_run_on_fixed_axes():
+    import matplotlib.pyplot as plt
+
+    pixels = np.random.default_rng(0).uniform(0.0, 1.0, size=(200, 64)).astype(np.float32)
+    figure, update = keras_bn.setup_moving_statistics(pixels=pixels)
+    mean_ax, var_ax = figure.get_axes()
+    limits = [(ax.get_xlim(), ax.get_ylim()) for ax in (mean_ax, var_ax)]
+    update(momentum=0.9, steps=30, batch_size=4)
+    stats = keras_bn.moving_statistics(pixels, momentum=0.9, steps=30, batch_size=4)
+    keras_mean = mean_ax.get_lines()[0]
+    np.testing.assert_allclose(keras_mean.get_ydata(), stats.mean[:, keras_bn.PIXEL])
+    assert "momentum 0.9" in figure._suptitle.get_text()
+    for momentum in keras_bn.MOMENTA:
+        for batch_size in (keras_bn.BATCH_SIZES[0], keras_bn.BATCH_SIZES[-1]):
+            update(momentum=momentum, steps=keras_bn.MAX_STEPS, batch_size=batch_size)
+            for ax, (xlim, ylim) in zip((mean_ax, var_ax), limits, strict=True):
+                assert (ax.get_xlim(), ax.get_ylim()) == (xlim, ylim)
+                values = ax.get_lines()[0].get_ydata()
+                assert ylim[0] <= values.min() and values.max() <= ylim[1]
+    plt.close(figure)

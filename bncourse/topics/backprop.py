@@ -38,7 +38,7 @@ __all__ = [
     "input_gradient",
     "explorer_batch",
     "plot_graph",
-    "draw_paths",
+    "setup_paths",
     "sum_round_off",
     "paths_explorer",
     "fit_linear_bn",
@@ -308,82 +308,151 @@ def sum_round_off(dout: Any, x: Any, gamma: Any, eps: float = DEFAULT_EPSILON) -
     return 1000 * np.finfo(np.float64).eps * np.abs(gamma * dout / std).sum(axis=axes)
 
 
-def draw_paths(
+_SUM_LIMITS = (-1e4, 1e5)
+"""The sums panel's y-limits (symmetric log scale, linear within +-1): the sums the explorer
+can show lie between 0.1 and about 1,600 in size (a dropped mean path, batches of 256,
+shared dout 2); the decades above 1e4 hold the legend."""
+
+
+def setup_paths(
     mean_path: bool = False,
     variance_path: bool = False,
     batch_size: int = 8,
     shared: float = 0.0,
     *,
     seed: int = 0,
-) -> Any:
-    """The explorer's figure: the graph on top; below, per feature, the error of ``dx``
-    along the chosen paths against the numerical gradient, and the sum of ``dx`` over the
-    batch.
+) -> tuple[Any, Any]:
+    """The explorer's figure, built once: the graph on top; below, per feature, the error of
+    ``dx`` along the chosen paths against the numerical gradient, and the sum of ``dx`` over
+    the batch. Returns ``(figure, update)``; ``update(mean_path=..., variance_path=...,
+    batch_size=..., shared=...)`` restyles the graph's edges and sets the bars in place
+    (``bncourse.lab.explorer.LiveFigure``).
 
-    Both lower panels use fixed scales: the errors a log scale from 1e-13 to 1e4, the sums
-    a symmetric scale of at least -1 to 1. A sum within ``sum_round_off`` of 0 is drawn as
-    exactly 0, so float64 rounding (about 1e-15) never shows as a bar. 9 inches wide.
+    Both lower panels keep one scale for every control value: the errors a log scale from
+    1e-13 to 1e4, the sums a symmetric log scale (linear from -1 to 1) up to 1e4. A sum
+    within ``sum_round_off`` of 0 is drawn as exactly 0, so float64 rounding (about 1e-15)
+    never shows as a bar. The numerical gradient is computed once per batch size and shared
+    part. 9 inches wide.
     """
     import matplotlib.pyplot as plt
 
     from bncourse import plotting
 
-    x, dout, gamma, beta = explorer_batch(batch_size, shared, seed)
-    numeric = numerical_gradient(lambda v: _forward64(v, gamma, beta), x, dout)
-    chosen = input_gradient(dout, x, gamma, mean_path=mean_path, variance_path=variance_path)
-    true = input_gradient(dout, x, gamma)
-    errors = relative_error(chosen, numeric, per_feature=True)
-    round_off = sum_round_off(dout, x, gamma)
-    chosen_sums, true_sums = (
-        np.where(np.abs(d.sum(axis=0)) <= round_off, 0.0, d.sum(axis=0)) for d in (chosen, true)
-    )
+    gradients: dict[tuple[int, float], tuple[Any, ...]] = {}
+
+    def batch_and_gradients(size: int, part: float) -> tuple[Any, ...]:
+        key = (int(size), float(part))
+        if key not in gradients:
+            x, dout, gamma, beta = explorer_batch(size, part, seed)
+            numeric = numerical_gradient(lambda v: _forward64(v, gamma, beta), x, dout)
+            true = input_gradient(dout, x, gamma)
+            gradients[key] = (x, dout, gamma, numeric, true, sum_round_off(dout, x, gamma))
+        return gradients[key]
 
     plotting.use_style()
     figure = plt.figure(figsize=(9.0, 6.6))
     panels = figure.subplot_mosaic(
         [["graph", "graph"], ["errors", "sums"]], height_ratios=[1.0, 1.15]
     )
-    plot_graph(panels["graph"], mean_path=mean_path, variance_path=variance_path)
+    graph = panels["graph"]
+    plot_graph(graph, mean_path=True, variance_path=True)
+    arrows = [text for text in graph.texts if getattr(text, "arrow_patch", None) is not None]
+    graph_legend = graph.get_legend()
+    switchable = [  # the edges of the paths a learner can switch off
+        arrow
+        for arrow, (_, _, path) in zip(arrows, _EDGES, strict=True)
+        if path in ("mean", "variance")
+    ]
+    edge_colors = {
+        path: arrow.arrow_patch.get_edgecolor()
+        for arrow, (_, _, path) in zip(arrows, _EDGES, strict=True)
+    }
 
-    plot_path_errors(
-        {"chosen paths": errors},
-        ax=panels["errors"],
-        title=f"dx vs. numerical gradient (m={batch_size}, shared={shared:g})",
-    )
+    errors_ax = panels["errors"]
+    plot_path_errors({"chosen paths": np.ones(3)}, ax=errors_ax, title=" ")
+    error_bars = list(errors_ax.patches)
+    errors_ax.set_axisbelow(True)  # the grid under the bars, as when they are blitted
     features = np.arange(3)
 
     ax = panels["sums"]
-    ax.bar(features, chosen_sums, 0.5, label="chosen paths", color=plotting.COLORS["with_bn"])
-    ax.plot(
+    ax.set_axisbelow(True)  # the grid under the bars, as when they are blitted
+    sum_bars = list(
+        ax.bar(features, np.zeros(3), 0.5, label="chosen paths", color=plotting.COLORS["with_bn"])
+    )
+    (true_marks,) = ax.plot(
         features,
-        true_sums,
+        np.zeros(3),
         "D",
         markersize=9,
         color=plotting.COLORS["alt"],
         label="all paths (the true dx)",
     )
     ax.axhline(0.0, color="black", linewidth=0.8)
-    limit = max(1.0, 1.25 * float(np.abs(np.concatenate([chosen_sums, true_sums])).max()))
-    ax.set_ylim(-limit, limit * 1.6)  # room at the top for the legend
-    if not np.any(chosen_sums):
-        ax.text(
-            0.5,
-            0.2,
-            "every sum is 0\n(to float64 round-off)",
-            transform=ax.transAxes,
-            ha="center",
-            va="center",
-            fontsize=10,
-        )
+    ax.set_yscale("symlog", linthresh=1.0)
+    ax.set_ylim(*_SUM_LIMITS)
+    ax.set_yticks([-1e3, -10, 0, 10, 1e3])
+    zero_note = ax.text(
+        0.5,
+        0.2,
+        "every sum is 0\n(to float64 round-off)",
+        transform=ax.transAxes,
+        ha="center",
+        va="center",
+        fontsize=10,
+    )
     ax.set_xticks(features, [f"feature {i}" for i in features])
     plotting.finish(
         ax,
         title="sum of dx over the batch, per feature",
         xlabel="feature",
-        ylabel="sum over the batch",
+        ylabel="sum over the batch (symlog scale)",
     )
     ax.legend(loc="upper right")
-    return figure
+
+    def update(
+        mean_path: bool = False,
+        variance_path: bool = False,
+        batch_size: int = 8,
+        shared: float = 0.0,
+    ) -> list[Any]:
+        x, dout, gamma, numeric, true, round_off = batch_and_gradients(batch_size, shared)
+        chosen = input_gradient(dout, x, gamma, mean_path=mean_path, variance_path=variance_path)
+        errors = relative_error(chosen, numeric, per_feature=True)
+        chosen_sums, true_sums = (
+            np.where(np.abs(d.sum(axis=0)) <= round_off, 0.0, d.sum(axis=0)) for d in (chosen, true)
+        )
+        kept = {"direct": True, "always": True, "mean": mean_path, "variance": variance_path}
+        for arrow, (_, _, path) in zip(arrows, _EDGES, strict=True):
+            on = kept[path]
+            arrow.arrow_patch.set_color(edge_colors[path] if on else "#bbbbbb")
+            arrow.arrow_patch.set_linestyle("-" if on else "--")
+            arrow.arrow_patch.set_linewidth(2.2 if on else 1.2)
+        for text, line, path in zip(
+            graph_legend.get_texts(),
+            graph_legend.get_lines(),
+            ("direct", "mean", "variance"),
+            strict=True,
+        ):
+            text.set_text(f"{path} ({'kept' if kept[path] else 'dropped'})")
+            line.set_color(edge_colors[path] if kept[path] else "#bbbbbb")
+        for bar, error in zip(error_bars, errors, strict=True):
+            bar.set_height(max(float(error), 1e-13))
+        errors_ax.title.set_text(f"dx vs. numerical gradient (m={batch_size}, shared={shared:g})")
+        for bar, total in zip(sum_bars, chosen_sums, strict=True):
+            bar.set_height(float(total))
+        true_marks.set_ydata(true_sums)
+        zero_note.set_visible(not np.any(chosen_sums))
+        return [
+            *switchable,
+            graph_legend,
+            *error_bars,
+            errors_ax.title,
+            *sum_bars,
+            true_marks,
+            zero_note,
+        ]
+
+    return figure, update
 
 
 def paths_explorer(seed: int = 0) -> Any:
@@ -404,8 +473,8 @@ def paths_explorer(seed: int = 0) -> Any:
         ),
     }
     return explorer(
-        lambda **values: draw_paths(seed=seed, **values),
-        controls,
+        controls=controls,
+        live=lambda **values: setup_paths(seed=seed, **values),
         title="Which gradient paths does dx need?",
         description=(
             "Tick both paths to get the true gradient. 'shared dout' adds the same number to "

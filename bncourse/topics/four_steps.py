@@ -43,7 +43,7 @@ __all__ = [
     "POPULATION_STD",
     "feature_batches",
     "normalize_batches",
-    "draw_four_steps",
+    "setup_four_steps",
     "four_steps_explorer",
     "feature_table",
     "conv2d",
@@ -107,34 +107,66 @@ def normalize_batches(
     return (gamma * x_hat + beta).astype(np.float32)
 
 
-def draw_four_steps(
+_BEFORE_RANGE = (2.84, 3.92)
+"""x-limits of the values (and of the batch means): the feature's lower bound
+``3 - 0.1 * sqrt(2)`` up to beyond the largest of the 102,400 values drawn at batch size 256
+(3.90 with seed 0)."""
+_AFTER_RANGE = (-7.5, 15.0)
+"""x-limits after BN: ``gamma * x_hat + beta`` with x_hat's 0.5 to 99.5 percentiles, about
+-1.4 to 3.8, for every gamma in [0.1, 3] and beta in [-3, 3]."""
+
+
+def _pooled_batches(batch_size: int) -> int:
+    """Enough batches for about 25,600 values, and at least 400 batch means."""
+    return max(400, 25_600 // batch_size)
+
+
+def setup_four_steps(
     batch_size: int = 8,
     gamma: float = 1.0,
     beta: float = 0.0,
     epsilon: float = 1e-3,
     *,
-    batches: int | None = None,
     seed: int = 0,
-) -> Any:
-    """The explorer's figure: before BN, after BN, and the spread of the batch means.
+) -> tuple[Any, Any]:
+    """The explorer's figure, built once: before BN, after BN, and the spread of the batch
+    means. Returns ``(figure, update)``; ``update(batch_size=..., gamma=..., beta=...,
+    epsilon=...)`` redraws the histograms in place (``bncourse.lab.explorer.LiveFigure``).
 
-    ``batches=None`` draws enough batches for about 25,600 values (at least 400 batches).
-    The figure is 9 inches wide: before BN and the batch means on top, after BN below.
+    The batches of each size are drawn once (enough for about 25,600 values, at least 400
+    batches). The x axes are fixed for every slider value, so gamma visibly stretches the
+    outputs, beta moves them, and large batches visibly narrow the spread of the means; the
+    batch means' density axis follows the batch size (its peak grows like sqrt(m)). After
+    BN, a density peak taller than the panel (gamma near 0.1, or epsilon near 1, when the
+    outputs crowd around beta) runs off its top. 9 inches wide: before BN and the batch
+    means on top, after BN below.
     """
+    import matplotlib.pyplot as plt
+
     from bncourse import plotting
 
-    batch_size = _check_batch_size(batch_size)
-    if batches is None:
-        batches = max(400, 25_600 // batch_size)
-    samples = feature_batches(batch_size, batches, seed=seed)
-    outputs = normalize_batches(samples, gamma, beta, epsilon)
-    population_out = (
-        gamma * (samples - POPULATION_MEAN) / np.sqrt(POPULATION_STD**2 + epsilon) + beta
-    )
-    means = samples.astype(np.float64).mean(axis=1)
     colors = plotting.COLORS
+    before_edges = np.linspace(*_BEFORE_RANGE, 51)
+    after_edges = np.linspace(*_AFTER_RANGE, 181)
+    cache: dict[int, dict[str, Any]] = {}
 
-    import matplotlib.pyplot as plt
+    def batches_of(size: int) -> dict[str, Any]:
+        if size not in cache:
+            samples = feature_batches(size, _pooled_batches(size), seed=seed)
+            means = samples.astype(np.float64).mean(axis=1)
+            # bins a fifth of the expected spread sigma / sqrt(m) wide, over the fixed range
+            count = int(np.ceil(5 * np.sqrt(size) * np.ptp(_BEFORE_RANGE) / POPULATION_STD))
+            mean_edges = np.linspace(*_BEFORE_RANGE, count + 1)
+            mean_density, _ = np.histogram(means, bins=mean_edges, density=True)
+            cache[size] = {
+                "samples": samples,
+                "before": np.histogram(samples, bins=before_edges, density=True)[0],
+                "mean_edges": mean_edges,
+                "mean_density": mean_density,
+                "spread": float(means.std()),
+                "mean_top": 1.45 * float(mean_density.max()),
+            }
+        return cache[size]
 
     plotting.use_style()
     # 9 inches wide at most (wider figures get shrunk in JupyterLab): two panels on top,
@@ -142,65 +174,46 @@ def draw_four_steps(
     figure = plt.figure(figsize=(9.0, 6.4))
     panels = figure.subplot_mosaic([["before", "noise"], ["after", "after"]])
     before, after, noise = panels["before"], panels["after"], panels["noise"]
+    for ax in (before, after, noise):
+        ax.grid(False)  # grid lines would be drawn under the histograms, then over them
 
-    before.hist(
-        samples.ravel(),
-        bins=50,
-        density=True,
-        histtype="stepfilled",
-        color=colors["neutral"],
-        alpha=0.6,
-        label=f"{batches} batches, pooled",
+    pooled = before.stairs(
+        np.zeros(50), before_edges, fill=True, color=colors["neutral"], alpha=0.6
     )
-    before.plot(
-        samples[0],
-        np.zeros(batch_size),
-        "|",
-        markersize=18,
-        color=colors["highlight"],
-        markeredgewidth=2,
-        label=f"one batch of {batch_size}",
-    )
+    (rug,) = before.plot([], [], "|", markersize=18, color=colors["highlight"], markeredgewidth=2)
+    pooled.set_label("all batches, pooled")
+    rug.set_label("one batch")
+    before.set_xlim(*_BEFORE_RANGE)
+    before.set_ylim(0.0, 8.0)  # the skewed density peaks near 5.2; room for the legend
     plotting.finish(before, title="Before BN: the feature's values", xlabel="x", ylabel="density")
 
-    both = np.concatenate([outputs.ravel(), population_out.ravel()])
-    low, high = np.percentile(both, [0.5, 99.5])  # the skewed tail would squash the rest
-    bins = np.linspace(low - 1e-3, high + 1e-3, 60)
-    after.hist(
-        population_out.ravel(),
-        bins=bins,
-        density=True,
-        histtype="step",
-        linewidth=2,
+    population = after.stairs(
+        np.zeros(180),
+        after_edges,
         color=colors["neutral"],
+        linewidth=2,
         label="population mean and var",
     )
-    after.hist(
-        outputs.ravel(),
-        bins=bins,
-        density=True,
-        histtype="stepfilled",
+    own = after.stairs(
+        np.zeros(180),
+        after_edges,
+        fill=True,
         alpha=0.6,
         color=colors["with_bn"],
-        label=f"each batch's own (m = {batch_size})",
+        label="each batch's own mean and var",
     )
-    after.axvline(beta, color=colors["highlight"], linestyle="--", label=f"beta = {beta:g}")
-    plotting.finish(
-        after,
-        title=f"After BN (gamma = {gamma:g}, eps = {epsilon:.0e})",
-        xlabel="y = gamma * x_hat + beta",
-        ylabel="density",
-    )
+    beta_line = after.axvline(0.0, color=colors["highlight"], linestyle="--", label="beta")
+    after.set_xlim(*_AFTER_RANGE)
+    after.set_ylim(0.0, 1.2)  # gamma = 1: the outputs' density peaks near 0.55
+    plotting.finish(after, title=" ", xlabel="y = gamma * x_hat + beta", ylabel="density")
 
-    spread = float(means.std())
-    noise.hist(
-        means,
-        bins=40,
-        density=True,
-        histtype="stepfilled",
+    spread_of_means = noise.stairs(
+        np.zeros(1),
+        np.array(_BEFORE_RANGE),
+        fill=True,
         color=colors["without_bn"],
         alpha=0.6,
-        label=f"batch means: std {spread:.3f}",
+        label="batch means",
     )
     noise.axvline(
         POPULATION_MEAN,
@@ -208,20 +221,52 @@ def draw_four_steps(
         linestyle="--",
         label=f"population mean {POPULATION_MEAN:g}",
     )
-    noise.plot([], [], " ", label=f"sigma / sqrt(m) = {POPULATION_STD / np.sqrt(batch_size):.3f}")
-    plotting.finish(
-        noise,
-        title=f"Noise: means of {batches} batches of {batch_size}",
-        xlabel="batch mean",
-        ylabel="density",
-    )
-    for ax in (before, after, noise):  # headroom above the bars for the legend
-        ax.set_ylim(0.0, ax.get_ylim()[1] * 1.45)
-    return figure
+    numbers = noise.text(0.97, 0.62, "", transform=noise.transAxes, ha="right", va="top")
+    noise.set_xlim(*_BEFORE_RANGE)
+    plotting.finish(noise, title=" ", xlabel="batch mean", ylabel="density")
+
+    def update(
+        batch_size: int = 8, gamma: float = 1.0, beta: float = 0.0, epsilon: float = 1e-3
+    ) -> list[Any]:
+        size = _check_batch_size(batch_size)
+        drawn = batches_of(size)
+        samples = drawn["samples"]
+        outputs = normalize_batches(samples, gamma, beta, epsilon)
+        population_out = (
+            gamma * (samples - POPULATION_MEAN) / np.sqrt(POPULATION_STD**2 + epsilon) + beta
+        )
+        pooled.set_data(drawn["before"])
+        rug.set_data(samples[0], np.zeros(size))
+        population.set_data(np.histogram(population_out, bins=after_edges, density=True)[0])
+        own.set_data(np.histogram(outputs, bins=after_edges, density=True)[0])
+        beta_line.set_xdata([beta, beta])
+        after.title.set_text(
+            f"After BN (gamma = {gamma:g}, beta = {beta:g}, eps = {epsilon:.0e}, m = {size})"
+        )
+        spread_of_means.set_data(drawn["mean_density"], drawn["mean_edges"])
+        noise.set_ylim(0.0, drawn["mean_top"])
+        noise.title.set_text(f"Noise: means of {len(samples)} batches of {size}")
+        numbers.set_text(
+            f"std of the batch means: {drawn['spread']:.3f}\n"
+            f"sigma / sqrt(m): {POPULATION_STD / np.sqrt(size):.3f}"
+        )
+        return [
+            pooled,
+            rug,
+            population,
+            own,
+            beta_line,
+            after.title,
+            spread_of_means,
+            noise.title,
+            numbers,
+        ]
+
+    return figure, update
 
 
 def four_steps_explorer() -> Any:
-    """Sliders for batch size, gamma, beta and epsilon that redraw ``draw_four_steps``."""
+    """Sliders for batch size, gamma, beta and epsilon over ``setup_four_steps``'s figure."""
     import ipywidgets as widgets
 
     from bncourse.lab.explorer import explorer
@@ -243,8 +288,8 @@ def four_steps_explorer() -> Any:
         ),
     }
     return explorer(
-        draw_four_steps,
-        controls,
+        controls=controls,
+        live=setup_four_steps,
         title="The four steps on one feature",
         description=(
             f"A skewed feature with mean {POPULATION_MEAN:g} and variance "

@@ -31,6 +31,7 @@ __all__ = [
     "plot_moving_statistics",
     "compare_with_reference",
     "plot_channel_maps",
+    "setup_moving_statistics",
     "moving_stats_explorer",
 ]
 
@@ -304,6 +305,121 @@ def plot_channel_maps(before: Any, after: Any, *, title: str) -> Any:
     return figure
 
 
+def _simulated_paths(pixels: np.ndarray, seed: int) -> np.ndarray:
+    """Keras's documented update rule, ``moving = momentum * moving + (1 - momentum) *
+    batch statistic`` (biased batch variance), in NumPy for pixel ``PIXEL`` on the same
+    batches ``moving_statistics`` draws, for every momentum and batch size the explorer
+    offers: shape ``(len(MOMENTA) * len(BATCH_SIZES) * 2, MAX_STEPS)``, mean and variance
+    paths. Only used to fix the explorer's axes before any Keras run."""
+    data = np.asarray(pixels, dtype=np.float32)
+    paths = []
+    for batch_size in BATCH_SIZES:
+        rng = np.random.default_rng(resolve(seed))
+        rows = rng.integers(0, len(data), size=(MAX_STEPS, batch_size))
+        values = data[rows, PIXEL].astype(np.float64)
+        means, variances = values.mean(axis=1), values.var(axis=1)
+        for momentum in MOMENTA:
+            for stats, start in ((means, 0.0), (variances, 1.0)):
+                moving, path = start, np.empty(MAX_STEPS)
+                for t, value in enumerate(stats):
+                    moving = momentum * moving + (1 - momentum) * value
+                    path[t] = moving
+                paths.append(path)
+    return np.array(paths)
+
+
+def setup_moving_statistics(
+    momentum: float = 0.99,
+    steps: int = 200,
+    batch_size: int = 32,
+    *,
+    pixels: Any,
+    seed: int = 0,
+) -> tuple[Any, Any]:
+    """The explorer's figure, built once: moving mean (top) and variance (bottom) of pixel
+    ``PIXEL`` against the step, with the data's values and the expected path
+    ``true + (start - true) * momentum**t``, legends to the right. Returns
+    ``(figure, update)``; ``update(momentum=..., steps=..., batch_size=...)`` redraws the
+    curves in place (``bncourse.lab.explorer.LiveFigure``).
+
+    One Keras run of ``MAX_STEPS`` steps per (momentum, batch size), made the first time it
+    is shown and kept; ``steps`` only cuts the curves. The step axis is logarithmic from 1
+    to ``MAX_STEPS`` for every control value, so the three momenta's time scales (about
+    10, 100 and 1000 steps) all show and can be compared; the value axes hold every path
+    the controls can produce (fixed from Keras's update rule simulated in NumPy on the same
+    batches). 9 inches wide."""
+    from bncourse import plotting
+
+    data = np.asarray(pixels, dtype=np.float32)
+    runs: dict[tuple[float, int], MovingStatistics] = {}
+    every_path = _simulated_paths(data, seed)
+    true_values = data[:, PIXEL].astype(np.float64)
+    true = {"mean": true_values.mean(), "variance": true_values.var()}
+
+    figure, axes = plotting.subplots(2, 1, figsize=(9.0, 5.8), sharex=True)
+    curves, expectations = {}, {}
+    for ax, name, paths in (
+        (axes[0, 0], "mean", every_path[0::2]),
+        (axes[1, 0], "variance", every_path[1::2]),
+    ):
+        start = 0.0 if name == "mean" else 1.0
+        (curves[name],) = ax.plot(
+            [], [], color=plotting.COLORS["with_bn"], linewidth=2, label=f"Keras moving_{name}"
+        )
+        (expectations[name],) = ax.plot(
+            [],
+            [],
+            ":",
+            color=plotting.COLORS["neutral"],
+            linewidth=2,
+            label="expected: true + (start - true)\n  x momentum^t",
+        )
+        ax.axhline(
+            true[name],
+            color=plotting.COLORS["highlight"],
+            linestyle="--",
+            label=f"{name} of all\ntraining data",
+        )
+        low = min(paths.min(), true[name], start)
+        high = max(paths.max(), true[name], start)
+        margin = 0.05 * (high - low)
+        ax.set_ylim(low - margin, high + margin)
+        ax.set_xscale("log")
+        ax.set_xlim(1, MAX_STEPS)
+        plotting.finish(
+            ax,
+            title=f"moving {name} (start: {start:g})",
+            xlabel="training step (log scale)" if name == "variance" else "",
+            ylabel=name,
+            legend=False,
+        )
+        ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0))
+    title = figure.suptitle(" ")
+
+    def update(momentum: float = 0.99, steps: int = 200, batch_size: int = 32) -> list[Any]:
+        key = (float(momentum), int(batch_size))
+        if key not in runs:
+            runs[key] = moving_statistics(
+                data, momentum=momentum, steps=MAX_STEPS, batch_size=batch_size, seed=seed
+            )
+        stats = runs[key]
+        shown = min(int(steps), MAX_STEPS)
+        t = np.arange(1, shown + 1)
+        for name, moving, start in (
+            ("mean", stats.mean, 0.0),
+            ("variance", stats.variance, 1.0),
+        ):
+            curves[name].set_data(t, moving[:shown, PIXEL])
+            expectations[name].set_data(t, true[name] + (start - true[name]) * momentum**t)
+        title.set_text(
+            f"Pixel {PIXEL}, batches of {batch_size}, momentum {momentum:g}: after {shown} "
+            f"steps, expected gap left {momentum**shown:.0%}"
+        )
+        return [*curves.values(), *expectations.values(), title]
+
+    return figure, update
+
+
 def moving_stats_explorer(seed: int = 0) -> Any:
     """Momentum, steps and batch size -> a Keras BN layer's moving statistics of one digit
     pixel, against the statistics of the whole training set."""
@@ -313,17 +429,6 @@ def moving_stats_explorer(seed: int = 0) -> Any:
     from bncourse.lab.explorer import explorer
 
     pixels = data.digits().x_train
-    cache: dict[tuple[float, int], MovingStatistics] = {}
-
-    def draw(momentum: float, steps: int, batch_size: int) -> Any:
-        key = (momentum, batch_size)
-        if key not in cache:
-            cache[key] = moving_statistics(
-                pixels, momentum=momentum, steps=MAX_STEPS, batch_size=batch_size, seed=seed
-            )
-        return plot_moving_statistics(
-            cache[key], feature=PIXEL, steps=steps, label=f"Pixel {PIXEL}"
-        )
 
     controls = {
         "momentum": widgets.Dropdown(options=list(MOMENTA), value=0.99, description="momentum"),
@@ -333,8 +438,8 @@ def moving_stats_explorer(seed: int = 0) -> Any:
         ),
     }
     return explorer(
-        draw,
-        controls,
+        controls=controls,
+        live=lambda **values: setup_moving_statistics(pixels=pixels, seed=seed, **values),
         title="How fast do Keras's moving statistics find the data's?",
         description=(
             f"A BatchNormalization layer on the 64 digit pixels, called with training=True on "
