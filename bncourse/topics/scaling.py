@@ -11,11 +11,12 @@ then the intercept when the model has one. Functions accept a stack of parameter
 (``theta`` of shape ``(..., p)``), so a whole grid of learning rates or a contour grid
 is evaluated in one call.
 
-The explorer (``scaling_explorer``): the learner picks how the two house-price features
-are scaled, a learning rate and a number of steps, and sees the loss contours over the two
-weights with the descent path on them, and the loss curve beside it. To draw the loss in
-two dimensions the intercept is held at its best value (subtracted from the target), so
-both weights are the only parameters; lesson 01 says so where it uses the figure.
+The explorer (``descent_explorer`` over ``setup_descent``): the learner picks how the two
+house-price features are scaled, a learning rate and a number of steps, and sees the loss
+contours over the two weights with the descent path on them, and the loss curve beside it.
+To draw the loss in two dimensions the intercept is held at its best value (subtracted
+from the target), so both weights are the only parameters; lesson 01 says so where it
+uses the figure.
 
 matplotlib and ipywidgets are imported only when a figure or an explorer is built.
 """
