@@ -58,7 +58,8 @@ __all__ = [
     "plot_layer_histograms",
     "draw_layer_statistics",
     "digit_batch",
-    "draw_layers",
+    "MAX_DEPTH",
+    "setup_layers",
     "activation_explorer",
 ]
 
@@ -985,7 +986,93 @@ def digit_batch(size: int = 256) -> tuple[np.ndarray, np.ndarray]:
     return ref.standardize(split.x_train[:size]), split.y_train[:size]
 
 
-def draw_layers(
+MAX_DEPTH = 20
+"""The deepest network the explorer's depth slider builds."""
+
+_HISTOGRAM_BINS = 60
+_OUTPUT_RANGE = {"tanh": (-1.0, 1.0), "sigmoid": (0.0, 1.0)}  # relu: from 0 to its data
+
+
+def _nice_ceiling(value: float) -> float:
+    """The smallest of 1, 2, 5, 10, 20, 50, ... (and their tenths, hundredths...) at least
+    ``value``: axis limits that hold the data and move only when it crosses one of them."""
+    value = max(float(value), 1e-30)
+    decade = 10.0 ** np.floor(np.log10(value))
+    return float(next(step * decade for step in (1, 2, 5, 10) if step * decade >= value * 0.9999))
+
+
+@dataclass(frozen=True)
+class _LayerView:
+    """What the explorer draws for one setting, with the limits that hold it."""
+
+    output_edges: np.ndarray
+    output_counts: np.ndarray  # (depth, bins) densities
+    grad_edges: np.ndarray
+    grad_counts: np.ndarray
+    gradient_std: np.ndarray
+    output_std: np.ndarray
+    saturation: np.ndarray
+    gradient_ratio: float
+    density_tops: tuple[float, float]
+    std_limits: tuple[float, float]
+    saturation_top: float
+
+
+def _layer_view(result: Pass) -> _LayerView:
+    """Histograms and per-layer statistics of one pass, with limits snapped to steps
+    (``_nice_ceiling``, whole decades) so that most control moves keep them."""
+    outputs = [np.asarray(v, dtype=np.float64).ravel() for v in result.outputs]
+    low, high = _OUTPUT_RANGE.get(result.activation, (0.0, 0.0))
+    if result.activation not in _OUTPUT_RANGE:
+        high = _nice_ceiling(max(float(v[np.isfinite(v)].max(initial=0.0)) for v in outputs))
+    output_edges = np.linspace(low, high, _HISTOGRAM_BINS + 1)
+    output_counts = np.array([np.histogram(v, output_edges, density=True)[0] for v in outputs])
+    magnitudes = []
+    for value in result.output_grads:
+        value = np.abs(np.asarray(value, dtype=np.float64).ravel())
+        value = np.log10(value[value > 0])
+        magnitudes.append(value[np.isfinite(value)])
+    pooled = np.concatenate(magnitudes)
+    # The view starts at the 0.1th percentile: below it lies a thin tail (at most 0.1% of
+    # the values, too few to lift a density line off zero) whose lowest value jumps by
+    # decades between settings and would otherwise move the axis at almost every step.
+    lowest = float(np.percentile(pooled, 0.1)) if pooled.size else -1.0
+    highest = float(pooled.max()) if pooled.size else 0.0
+    # whole steps of 3 decades: the edges move only when the data crosses one
+    grad_edges = np.linspace(3 * np.floor(lowest / 3), 3 * np.ceil(highest / 3 + 1e-9), 121)
+    grad_counts = np.array(
+        [
+            np.histogram(v, grad_edges, density=True)[0] if v.size else np.zeros(120)
+            for v in magnitudes
+        ]
+    )
+    stds = np.concatenate([result.gradient_std, result.output_std])
+    stds = stds[np.isfinite(stds) & (stds > 0)]
+    decades = np.log10(stds) if stds.size else np.array([-1.0, 0.0])
+    std_limits = (
+        10.0 ** (3 * np.floor(decades.min() / 3)),
+        10.0 ** (3 * np.ceil(decades.max() / 3 + 1e-9)),
+    )
+    saturation = 100 * np.asarray(result.saturation, dtype=np.float64)
+    return _LayerView(
+        output_edges,
+        output_counts,
+        grad_edges,
+        grad_counts,
+        np.asarray(result.gradient_std, dtype=np.float64),
+        np.asarray(result.output_std, dtype=np.float64),
+        saturation,
+        float(result.gradient_ratio),
+        (
+            _nice_ceiling(1.05 * float(np.nanmax(output_counts))),
+            _nice_ceiling(1.05 * float(np.nanmax(grad_counts))),
+        ),
+        std_limits,
+        next(top for top in (10.0, 25.0, 50.0, 100.0) if top >= float(saturation.max())),
+    )
+
+
+def setup_layers(
     activation: str = "tanh",
     weight_scale: float = 1.0,
     depth: int = 10,
@@ -994,32 +1081,44 @@ def draw_layers(
     x: Any = None,
     y: Any = None,
     seed: int = 0,
-) -> Any:
-    """Four panels: per-layer output histograms and gradient histograms (log10 of the
-    magnitude), colored by layer; the gradient's and the output's standard deviation per
-    layer; and the fraction of saturated units per layer."""
+) -> tuple[Any, Any]:
+    """The explorer's figure, built once: per-layer output histograms and gradient
+    histograms (log10 of the magnitude), colored by layer; the gradient's and the output's
+    standard deviation per layer; and the fraction of saturated units per layer. Returns
+    ``(figure, update)``; ``update(activation=..., weight_scale=..., depth=...,
+    batchnorm=...)`` redraws them in place (``bncourse.lab.explorer.LiveFigure``).
+
+    Each setting's pass is computed once (then kept). The layer axes and the colorbar
+    cover every depth up to ``MAX_DEPTH``, so a layer keeps its color and place; the other
+    limits hold the data and move in steps (``_layer_view``), so most moves only redraw
+    the lines and a few change the axes (the whole figure is drawn again then).
+    """
     from bncourse import plotting
 
     if x is None or y is None:
         x, y = digit_batch()
-    net = DeepMLP(
-        x.shape[1],
-        int(np.max(y)) + 1,
-        depth=int(depth),
-        width=100,
-        activation=activation,
-        weight_scale=float(weight_scale),
-        batchnorm=bool(batchnorm),
-        seed=seed,
-    )
-    result = net.forward_backward(x, y)
-    setting = f"{activation}, scale {weight_scale:.3g}, {'with' if batchnorm else 'without'} BN"
+    n_classes = int(np.max(y)) + 1
+    views: dict[tuple[str, float, int, bool], _LayerView] = {}
+
+    def view(activation: str, weight_scale: float, depth: int, batchnorm: bool) -> _LayerView:
+        key = (activation, float(weight_scale), int(depth), bool(batchnorm))
+        if key not in views:
+            net = DeepMLP(
+                x.shape[1],
+                n_classes,
+                depth=key[2],
+                width=100,
+                activation=activation,
+                weight_scale=key[1],
+                batchnorm=key[3],
+                seed=seed,
+            )
+            views[key] = _layer_view(net.forward_backward(x, y))
+        return views[key]
 
     plotting.use_style()
     import matplotlib.pyplot as plt
 
-    # A fixed layout instead of the course's constrained one: this figure is the explorer's,
-    # redrawn on every move, and solving the layout took about half of each redraw.
     figure = plt.figure(figsize=(9.0, 6.8), layout="none")
     grid = figure.add_gridspec(
         2, 2, left=0.08, right=0.89, top=0.9, bottom=0.08, wspace=0.3, hspace=0.42
@@ -1028,54 +1127,92 @@ def draw_layers(
     grad_ax = figure.add_subplot(grid[0, 1])
     depth_ax = figure.add_subplot(grid[1, 0])
     saturation_ax = figure.add_subplot(grid[1, 1])
-    plot_layer_histograms(
+    colors = _layer_colors(MAX_DEPTH)
+    out_lines = [out_ax.plot([], [], color=c, linewidth=1.2)[0] for c in colors]
+    grad_lines = [grad_ax.plot([], [], color=c, linewidth=1.2)[0] for c in colors]
+    plotting.finish(
         out_ax,
-        result.outputs,
-        saturation=result.saturation,
         title="Layer outputs",
-        xlabel=f"{activation} output",
+        xlabel="output of the nonlinearity (named above)",
+        ylabel="density",
         legend=False,
     )
-    out_ax.set_ylim(bottom=0)
-    plot_layer_histograms(
+    plotting.finish(
         grad_ax,
-        result.output_grads,
-        log_magnitude=True,
         title="Gradients at each layer's output",
         xlabel="log10 |gradient|",
+        ylabel="density",
         legend=False,
     )
-    grad_ax.set_ylim(bottom=0)
     top_row = grad_ax.get_position()
     colorbar_ax = figure.add_axes((0.905, top_row.y0, 0.015, top_row.height))
-    _layer_colorbar(figure, [out_ax, grad_ax], net.depth, cax=colorbar_ax)
-    layers = np.arange(1, net.depth + 1)
-    color = plotting.COLORS["with_bn" if batchnorm else "without_bn"]
-    depth_ax.semilogy(layers, result.gradient_std, "o-", color=color, label="gradient std")
-    depth_ax.semilogy(
-        layers, result.output_std, "s--", color=plotting.COLORS["alt"], label="output std"
+    _layer_colorbar(figure, [out_ax, grad_ax], MAX_DEPTH, cax=colorbar_ax)
+    (gradient_line,) = depth_ax.semilogy([], [], "o-", label="gradient std")
+    (output_line,) = depth_ax.semilogy(
+        [], [], "s--", color=plotting.COLORS["alt"], label="output std"
     )
-    _at_least_decades(depth_ax, decades=2.0)
     plotting.finish(
         depth_ax,
-        title=f"Gradient std, layer 1 / layer {net.depth}: {result.gradient_ratio:.3g}",
+        title=" ",
         xlabel="layer (1 = next to the input)",
         ylabel="standard deviation (log scale)",
     )
-    saturation_ax.plot(layers, 100 * result.saturation, "o-", color=color)
-    saturation_ax.set_ylim(0, max(10.0, 115 * float(result.saturation.max())))
+    (saturation_line,) = saturation_ax.plot([], [], "o-")
     plotting.finish(
         saturation_ax,
         title="Saturated units per layer",
         xlabel="layer (1 = next to the input)",
         ylabel="% saturated",
     )
-    figure.suptitle(setting)
-    return figure
+    for ax in (depth_ax, saturation_ax):
+        ax.set_xlim(0.5, MAX_DEPTH + 0.5)
+        ax.set_xticks([1, 5, 10, 15, 20])
+    suptitle = figure.suptitle(" ")
+
+    def update(
+        activation: str = "tanh",
+        weight_scale: float = 1.0,
+        depth: int = 10,
+        batchnorm: bool = False,
+    ) -> list[Any]:
+        shown = view(activation, weight_scale, depth, batchnorm)
+        depth = len(shown.gradient_std)
+        for ax, lines, edges, counts, top in (
+            (out_ax, out_lines, shown.output_edges, shown.output_counts, shown.density_tops[0]),
+            (grad_ax, grad_lines, shown.grad_edges, shown.grad_counts, shown.density_tops[1]),
+        ):
+            centers = (edges[:-1] + edges[1:]) / 2
+            for index, line in enumerate(lines):
+                line.set_visible(index < depth)
+                if index < depth:
+                    line.set_data(centers, counts[index])
+            margin = 0.04 * (edges[-1] - edges[0])
+            ax.set_xlim(edges[0] - margin, edges[-1] + margin)
+            ax.set_ylim(0, top)
+        layers = np.arange(1, depth + 1)
+        color = plotting.COLORS["with_bn" if batchnorm else "without_bn"]
+        gradient_line.set_data(layers, shown.gradient_std)
+        output_line.set_data(layers, shown.output_std)
+        saturation_line.set_data(layers, shown.saturation)
+        legend_line = depth_ax.get_legend().legend_handles[0]
+        for line in (gradient_line, saturation_line, legend_line):
+            line.set_color(color)
+        depth_ax.set_ylim(*shown.std_limits)
+        saturation_ax.set_ylim(0, 1.05 * shown.saturation_top)
+        depth_ax.title.set_text(
+            f"Gradient std, layer 1 / layer {depth}: {shown.gradient_ratio:.3g}"
+        )
+        suptitle.set_text(
+            f"{activation}, scale {weight_scale:.3g}, {'with' if batchnorm else 'without'} BN"
+        )
+        lines = [*out_lines, *grad_lines, gradient_line, output_line, saturation_line]
+        return [*lines, depth_ax.get_legend(), depth_ax.title, suptitle]
+
+    return figure, update
 
 
 def activation_explorer(x: Any = None, y: Any = None) -> Any:
-    """Activation, weight-scale, depth and BN controls over ``draw_layers``."""
+    """Activation, weight-scale, depth and BN controls over ``setup_layers``'s figure."""
     import ipywidgets as widgets
 
     from bncourse.lab.explorer import explorer
@@ -1089,16 +1226,16 @@ def activation_explorer(x: Any = None, y: Any = None) -> Any:
         "weight_scale": widgets.FloatLogSlider(
             value=1.0, base=2, min=-2, max=2, step=0.125, description="weight scale"
         ),
-        "depth": widgets.IntSlider(value=10, min=2, max=20, description="depth"),
+        "depth": widgets.IntSlider(value=10, min=2, max=MAX_DEPTH, description="depth"),
         "batchnorm": widgets.Checkbox(value=False, description="BN before each nonlinearity"),
     }
 
-    def draw(activation: str, weight_scale: float, depth: int, batchnorm: bool) -> Any:
-        return draw_layers(activation, weight_scale, depth, batchnorm, x=x, y=y)
+    def setup(activation: str, weight_scale: float, depth: int, batchnorm: bool) -> tuple[Any, Any]:
+        return setup_layers(activation, weight_scale, depth, batchnorm, x=x, y=y)
 
     return explorer(
-        draw,
-        controls,
+        controls=controls,
+        live=setup,
         title="Activations and gradients, layer by layer",
         description=(
             "Hidden weights ~ N(0, (scale / sqrt(fan_in))^2), 100 units per layer, one batch "

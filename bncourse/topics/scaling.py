@@ -11,11 +11,12 @@ then the intercept when the model has one. Functions accept a stack of parameter
 (``theta`` of shape ``(..., p)``), so a whole grid of learning rates or a contour grid
 is evaluated in one call.
 
-The explorer (``scaling_explorer``): the learner picks how the two house-price features
-are scaled, a learning rate and a number of steps, and sees the loss contours over the two
-weights with the descent path on them, and the loss curve beside it. To draw the loss in
-two dimensions the intercept is held at its best value (subtracted from the target), so
-both weights are the only parameters; lesson 01 says so where it uses the figure.
+The explorer (``descent_explorer`` over ``setup_descent``): the learner picks how the two
+house-price features are scaled, a learning rate and a number of steps, and sees the loss
+contours over the two weights with the descent path on them, and the loss curve beside it.
+To draw the loss in two dimensions the intercept is held at its best value (subtracted
+from the target), so both weights are the only parameters; lesson 01 says so where it
+uses the figure.
 
 matplotlib and ipywidgets are imported only when a figure or an explorer is built.
 """
@@ -46,7 +47,9 @@ __all__ = [
     "SCALINGS",
     "scale_features",
     "weight_plane",
-    "draw_descent",
+    "RATE_EXPONENTS",
+    "MAX_STEPS",
+    "setup_descent",
     "descent_explorer",
 ]
 
@@ -397,13 +400,7 @@ def plot_descent(
     center = (points.min(axis=0) + points.max(axis=0)) / 2
     half = (1 + margin) * max(float((points.max(axis=0) - points.min(axis=0)).max()) / 2, 1e-9)
     low, high = center - half, center + half  # a square view: equal scales on both axes
-    grid_1, grid_2 = np.meshgrid(
-        np.linspace(low[0], high[0], 160), np.linspace(low[1], high[1], 160)
-    )
-    excess = loss(np.stack([grid_1, grid_2], axis=-1)) - loss.minimum()
-    excess = np.maximum(excess, 1e-12 * max(1.0, float(excess.max())))
-    levels = np.geomspace(max(excess.min() * 2, excess.max() * 1e-6), excess.max(), 14)
-    ax.contour(grid_1, grid_2, excess, levels=levels, cmap="viridis", linewidths=0.8)
+    _contours(ax, loss, low, high)
     color = color or plotting.COLORS["without_bn"]
     ax.plot(finite[:, 0], finite[:, 1], "-o", color=color, markersize=2.5, linewidth=1, label=label)
     ax.plot(
@@ -573,94 +570,178 @@ def _house_prices() -> tuple[np.ndarray, np.ndarray]:
     return x, y
 
 
-def draw_descent(
+RATE_EXPONENTS = (-6.0, 0.5, 0.05)
+"""The explorer's learning rates: 10 ** exponent, from the first number to the second in
+steps of the third (its slider's grid; ``setup_descent`` fixes its views over all of them)."""
+
+MAX_STEPS = 300
+"""The most steps the explorer's slider allows."""
+
+
+_BLOWN = 4.0
+"""The explorer draws a run until its loss first exceeds this many times its start."""
+
+
+def _rates() -> np.ndarray:
+    """Every learning rate the explorer's slider offers."""
+    first, last, step = RATE_EXPONENTS
+    return 10.0 ** np.arange(first, last + step / 2, step)
+
+
+def _view(plane: QuadraticLoss) -> tuple[np.ndarray, np.ndarray]:
+    """A square view (equal units on both axes) around the minimum and every point the
+    explorer draws on ``plane``, for every learning rate its slider offers and up to
+    ``MAX_STEPS`` steps, except the first point past ``_BLOWN`` times the start loss (the
+    path is seen leaving the view there); a quarter of margin."""
+    run = gradient_descent(plane, _rates(), MAX_STEPS)
+    drawn = np.cumprod(run.losses <= _BLOWN * run.losses[0], axis=0).astype(bool)
+    points = np.vstack([run.path[drawn], plane.minimizer()[np.newaxis]])
+    center = (points.min(axis=0) + points.max(axis=0)) / 2
+    half = 1.25 * max(float((points.max(axis=0) - points.min(axis=0)).max()) / 2, 1e-9)
+    return center - half, center + half
+
+
+def _contours(ax: Any, loss: QuadraticLoss, low: Any, high: Any) -> Any:
+    """Contours of ``loss`` over the square from ``low`` to ``high``, spaced evenly in
+    log(loss - minimum) so the floor and the walls of the bowl both show."""
+    grid_1, grid_2 = np.meshgrid(
+        np.linspace(low[0], high[0], 160), np.linspace(low[1], high[1], 160)
+    )
+    excess = loss(np.stack([grid_1, grid_2], axis=-1)) - loss.minimum()
+    excess = np.maximum(excess, 1e-12 * max(1.0, float(excess.max())))
+    levels = np.geomspace(max(excess.min() * 2, excess.max() * 1e-6), excess.max(), 14)
+    return ax.contour(grid_1, grid_2, excess, levels=levels, cmap="viridis", linewidths=0.8)
+
+
+def setup_descent(
     scaling: str = "raw",
     learning_rate: float = 5e-5,
     steps: int = 30,
     *,
     x: Any = None,
     y: Any = None,
-) -> Any:
-    """Contours with the descent path (left) and loss above its minimum per step (right).
+) -> tuple[Any, Any]:
+    """The explorer's figure, built once: contours with the descent path (left) and the
+    loss above its minimum per step (right). Returns ``(figure, update)``;
+    ``update(scaling=..., learning_rate=..., steps=...)`` redraws the path, the curve and
+    the titles in place (``bncourse.lab.explorer.LiveFigure``).
 
     ``x``, ``y`` default to ``bncourse.data.house_prices()``. A diverging run is drawn
-    until its loss first exceeds four times its starting loss.
+    until its loss first exceeds four times its starting loss. Each scaling keeps one view
+    for every learning rate and number of steps the explorer allows (``RATE_EXPONENTS``,
+    ``MAX_STEPS``): a square around every such path (see ``_view``); the loss panel
+    keeps one scale for all scalings, so their losses compare at a glance.
     """
     from bncourse import plotting
 
     if x is None or y is None:
         x, y = _house_prices()
-    steps = int(steps)
-    plane = weight_plane(scale_features(x, scaling), y)
-    run = gradient_descent(plane, learning_rate, steps)
-    losses, path = run.losses[:, 0], run.path[:, 0]
-    blown = np.flatnonzero(~(losses <= 4 * losses[0]))
-    shown = int(blown[0]) + 1 if blown.size else steps + 1  # up to the first blown step
-    limit = plane.stability_limit()
-    if blown.size:
-        verdict = f"diverged (loss above 4x its start) at step {shown - 1}"
-    else:
-        verdict = f"loss {losses[-1] / plane.minimum():.3g} x its minimum after {steps} steps"
+    planes = {name: weight_plane(scale_features(x, name), y) for name in SCALINGS}
+    views = {name: _view(plane) for name, plane in planes.items()}
+    # the largest loss above the minimum a drawn point can have, for any scaling
+    highest = max(_BLOWN * float(plane(np.zeros(2))) - plane.minimum() for plane in planes.values())
 
     figure, axes = plotting.subplots(1, 2, figsize=(9.0, 4.4))
     contour_ax, loss_ax = axes[0]
-    plot_descent(
-        contour_ax,
-        plane,
-        path[:shown],
-        names=("weight of floor area", "weight of distance"),
-        label=f"lr = {learning_rate:.3g}",
+    contours = {}
+    for name, plane in planes.items():
+        contours[name] = _contours(contour_ax, plane, *views[name])
+        contours[name].set_visible(name == scaling)
+    color = plotting.COLORS["without_bn"]
+    (path_line,) = contour_ax.plot(
+        [], [], "-o", color=color, markersize=2.5, linewidth=1, label="gradient descent"
     )
+    (star,) = contour_ax.plot(
+        [],
+        [],
+        marker="*",
+        markersize=13,
+        color=plotting.COLORS["highlight"],
+        markeredgecolor="black",
+        linestyle="none",
+        label="minimum",
+    )
+    contour_ax.set_aspect("equal")
     plotting.finish(
         contour_ax,
-        title=f"{scaling} features:\n{verdict}",
+        title=" \n ",
         xlabel="weight of floor area",
         ylabel="weight of distance",
+        legend=False,
     )
-    excess = np.maximum(losses[:shown] - plane.minimum(), 1e-12)
-    loss_ax.semilogy(
-        np.arange(shown),
-        excess,
-        color=plotting.COLORS["without_bn"],
-        label=f"lr = {learning_rate:.3g}",
-    )
-    loss_ax.axhline(
-        0.01 * plane.minimum(),
+    (loss_line,) = loss_ax.semilogy([], [], color=color, label="loss minus its minimum")
+    one_percent = loss_ax.axhline(
+        1.0,
         color=plotting.COLORS["neutral"],
         linestyle=":",
         label="1% above the minimum",
     )
+    loss_ax.set_xlim(-0.02 * MAX_STEPS, 1.02 * MAX_STEPS)
+    loss_ax.set_ylim(10**-12.5, 3 * highest)  # from the round-off floor drawn below
     plotting.finish(
-        loss_ax,
-        title=f"largest stable learning rate here:\n2 / max curvature = {limit:.3g}",
-        xlabel="step",
-        ylabel="loss minus its minimum",
+        loss_ax, title=" \n ", xlabel="step", ylabel="loss minus its minimum", legend=False
     )
-    return figure
+    # One legend for both panels, below them: outside the axes it is drawn once, with the
+    # background, and not again over every redraw.
+    figure.legend(loc="outside lower center", ncols=4)
+
+    def update(scaling: str = "raw", learning_rate: float = 5e-5, steps: int = 30) -> list[Any]:
+        plane = planes[scaling]
+        steps = int(steps)
+        run = gradient_descent(plane, learning_rate, steps)
+        losses, path = run.losses[:, 0], run.path[:, 0]
+        blown = np.flatnonzero(~(losses <= _BLOWN * losses[0]))
+        shown = int(blown[0]) + 1 if blown.size else steps + 1  # up to the first blown step
+        if blown.size:
+            verdict = f"diverged (loss above 4x its start) at step {shown - 1}"
+        else:
+            verdict = f"loss {losses[-1] / plane.minimum():.3g} x its minimum after {steps} steps"
+        for name, contour in contours.items():
+            contour.set_visible(name == scaling)
+        low, high = views[scaling]
+        contour_ax.set_xlim(low[0], high[0])  # a new scaling redraws the whole figure
+        contour_ax.set_ylim(low[1], high[1])
+        finite = path[:shown][np.all(np.isfinite(path[:shown]), axis=1)]
+        path_line.set_data(finite[:, 0], finite[:, 1])
+        star.set_data(*[[value] for value in plane.minimizer()])
+        excess = np.maximum(losses[:shown] - plane.minimum(), 1e-12)
+        loss_line.set_data(np.arange(shown), excess)
+        one_percent.set_ydata([0.01 * plane.minimum()] * 2)
+        contour_ax.title.set_text(f"{scaling} features, lr = {learning_rate:.3g}:\n{verdict}")
+        loss_ax.title.set_text(
+            f"largest stable learning rate here:\n2 / max curvature = {plane.stability_limit():.3g}"
+        )
+        # The contours, the 1% line and the right-hand title change only with the scaling,
+        # whose new view redraws the whole figure: they are not redrawn on every move.
+        return [path_line, star, loss_line, contour_ax.title]
+
+    return figure, update
 
 
 def descent_explorer(x: Any = None, y: Any = None) -> Any:
-    """A scaling menu, a learning-rate slider and a steps slider over ``draw_descent``."""
+    """A scaling menu, a learning-rate slider and a steps slider over ``setup_descent``'s
+    figure."""
     import ipywidgets as widgets
 
     from bncourse.lab.explorer import explorer
 
     if x is None or y is None:
         x, y = _house_prices()
+    first, last, step = RATE_EXPONENTS
     controls = {
         "scaling": widgets.Dropdown(options=list(SCALINGS), value="raw", description="features"),
         "learning_rate": widgets.FloatLogSlider(
-            value=5e-5, base=10, min=-6, max=0.5, step=0.05, description="learning rate"
+            value=5e-5, base=10, min=first, max=last, step=step, description="learning rate"
         ),
-        "steps": widgets.IntSlider(value=30, min=1, max=300, description="steps"),
+        "steps": widgets.IntSlider(value=30, min=1, max=MAX_STEPS, description="steps"),
     }
 
-    def draw(scaling: str, learning_rate: float, steps: int) -> Any:
-        return draw_descent(scaling, learning_rate, steps, x=x, y=y)
+    def setup(scaling: str, learning_rate: float, steps: int) -> tuple[Any, Any]:
+        return setup_descent(scaling, learning_rate, steps, x=x, y=y)
 
     return explorer(
-        draw,
-        controls,
+        controls=controls,
+        live=setup,
         title="Gradient descent on the house prices: how feature scale shapes the bowl",
         description=(
             "The intercept is held at its best value so the loss can be drawn over the two "
