@@ -117,23 +117,39 @@ def test_the_limits_hold_the_data_at_every_extreme_of_the_sliders():
                     after_x = next(a for a in axes if a.get_title().startswith("After")).get_xlim()
                     assert after_x[0] <= low and high <= after_x[1]
                     assert limits[0][0][0] <= samples.min() and samples.max() <= limits[0][0][1]
-    # only the batch means' density axis follows the batch size; every x axis stays
+    # no axis follows any slider
     for ax, (xlim, ylim) in zip(axes, limits, strict=True):
-        assert ax.get_xlim() == xlim
-        if not ax.get_title().startswith("Noise"):
-            assert ax.get_ylim() == ylim
+        assert ax.get_xlim() == xlim and ax.get_ylim() == ylim
     plt.close(figure)
 
 
-def test_moving_gamma_beta_or_epsilon_redraws_in_place():
+def test_every_slider_redraws_in_place():
     explorer = fs.four_steps_explorer()
     first = explorer.static_png
-    for name, value in (("gamma", 2.0), ("beta", 1.5), ("epsilon", 1.0)):
+    for name, value in (("gamma", 2.0), ("beta", 1.5), ("epsilon", 1.0), ("batch_size", 64)):
         explorer.controls[name].value = value
         assert explorer.picture() != first
     assert explorer.live.full_redraws == 0  # the axes did not move
-    explorer.controls["batch_size"].value = 64
-    assert explorer.live.full_redraws == 1  # the batch means' density axis did
+
+
+def test_the_batch_means_bars_are_relative_to_the_tallest_and_narrow_with_the_batch():
+    figure, update = fs.setup_four_steps()
+    widths = {}
+    for size in (2, 64):
+        update(batch_size=size)
+        noise = next(a for a in figure.get_axes() if a.get_title().startswith("Noise"))
+        bars = noise.patches[0]
+        heights, edges = bars.get_data().values, bars.get_data().edges
+        assert heights.max() == 1.0 and heights.min() >= 0.0
+        centers = (edges[:-1] + edges[1:]) / 2
+        weights = heights * np.diff(edges)  # back to counts, up to one factor
+        middle = np.average(centers, weights=weights)
+        widths[size] = np.sqrt(np.average((centers - middle) ** 2, weights=weights))
+        assert noise.get_ylim()[1] > 1.0
+    assert widths[64] < widths[2] / 4  # as drawn: sigma / sqrt(m), 8 times narrower
+    import matplotlib.pyplot as plt
+
+    plt.close(figure)
 
 
 def test_the_explorer_has_the_four_sliders_and_a_static_picture():

@@ -135,8 +135,8 @@ def setup_four_steps(
 
     The batches of each size are drawn once (enough for about 25,600 values, at least 400
     batches). The x axes are fixed for every slider value, so gamma visibly stretches the
-    outputs, beta moves them, and large batches visibly narrow the spread of the means; the
-    batch means' density axis follows the batch size (its peak grows like sqrt(m)). After
+    outputs, beta moves them, and large batches visibly narrow the spread of the means (their
+    bars are drawn relative to the tallest one, so one y-axis serves every batch size). After
     BN, a density peak taller than the panel (gamma near 0.1, or epsilon near 1, when the
     outputs crowd around beta) runs off its top. 9 inches wide: before BN and the batch
     means on top, after BN below.
@@ -157,14 +157,16 @@ def setup_four_steps(
             # bins a fifth of the expected spread sigma / sqrt(m) wide, over the fixed range
             count = int(np.ceil(5 * np.sqrt(size) * np.ptp(_BEFORE_RANGE) / POPULATION_STD))
             mean_edges = np.linspace(*_BEFORE_RANGE, count + 1)
-            mean_density, _ = np.histogram(means, bins=mean_edges, density=True)
+            counts, _ = np.histogram(means, bins=mean_edges)
+            # Heights relative to the tallest bin: one fixed y-axis for every batch size
+            # (a density's peak grows like sqrt(m)); the x-axis shows the spread.
+            mean_height = counts / counts.max()
             cache[size] = {
                 "samples": samples,
                 "before": np.histogram(samples, bins=before_edges, density=True)[0],
                 "mean_edges": mean_edges,
-                "mean_density": mean_density,
+                "mean_height": mean_height,
                 "spread": float(means.std()),
-                "mean_top": 1.45 * float(mean_density.max()),
             }
         return cache[size]
 
@@ -223,7 +225,8 @@ def setup_four_steps(
     )
     numbers = noise.text(0.97, 0.62, "", transform=noise.transAxes, ha="right", va="top")
     noise.set_xlim(*_BEFORE_RANGE)
-    plotting.finish(noise, title=" ", xlabel="batch mean", ylabel="density")
+    noise.set_ylim(0.0, 1.45)  # room above the tallest bin for the numbers
+    plotting.finish(noise, title=" ", xlabel="batch mean", ylabel="count / tallest bin's")
 
     def update(
         batch_size: int = 8, gamma: float = 1.0, beta: float = 0.0, epsilon: float = 1e-3
@@ -243,8 +246,7 @@ def setup_four_steps(
         after.title.set_text(
             f"After BN (gamma = {gamma:g}, beta = {beta:g}, eps = {epsilon:.0e}, m = {size})"
         )
-        spread_of_means.set_data(drawn["mean_density"], drawn["mean_edges"])
-        noise.set_ylim(0.0, drawn["mean_top"])
+        spread_of_means.set_data(drawn["mean_height"], drawn["mean_edges"])
         noise.title.set_text(f"Noise: means of {len(samples)} batches of {size}")
         numbers.set_text(
             f"std of the batch means: {drawn['spread']:.3f}\n"
