@@ -1014,10 +1014,11 @@ _ENTRIES = [
     ),
     Diagnosis(
         "ignores-seed-spread",
-        "the higher mean wins, however much the seeds overlap",
-        "Your decisions follow the mean accuracy alone, so a difference far smaller than the "
-        "scatter between seeds still picks a winner, and you never answer 'tie'. Two "
-        "placements whose seeds interleave have not been told apart by the measurement.",
+        "the higher mean wins, however much the seeds interleave",
+        "Your decisions follow the mean accuracies alone: on these tests, a difference of "
+        "means far smaller than the scatter between seeds still picked a winner. Two "
+        "placements whose seeds interleave have not been told apart by the measurement, "
+        "whatever their means.",
         "Look at the lowest and highest seed of each placement: when do the two ranges "
         "overlap, and what should the answer be then?",
     ),
