@@ -18,7 +18,15 @@ What the lesson does with these helpers:
   network on the 8x8 digits, ``conv_bn_parts`` reads what folding needs from it and
   ``folded_predictions`` runs the network with BN folded into the convolution;
   ``adapt_conv_bn`` replaces its BN layer's moving statistics with those of new, unlabeled
-  images (AdaBN, Li et al., 2016).
+  images (AdaBN, Li et al., 2016);
+* ``compare_placements`` trains the small convolutional network with BN before the ReLU and
+  after it, and ``compare_heads`` trains it at batch size 2 with a Dense layer in the head
+  followed by no normalization, BN, BN with ``renorm=True`` or GroupNormalization, and
+  measures how far each BN layer's moving variance is from what it receives. Both train
+  every variant and seed side by side in one Keras model (``image_patches`` turns each 3x3
+  convolution into a matrix product); ``plot_seeds`` draws the per-seed results, and
+  ``course_choose_placement`` / ``usable_rule`` stand in for the learner's
+  ``choose_placement`` until it runs.
 
 NumPy only at import; TensorFlow and Keras are imported on first use.
 """

@@ -15,6 +15,13 @@ halves like lesson 04's ``BatchNorm``:
 
 ``fold_conv_bn`` is an array exercise with a family of mistakes, like lesson 06's
 ``fold_batchnorm``, with the output-channel axis of a 4-D kernel as its point.
+
+``choose_placement(before, after)`` turns two placements' accuracies over seeds into
+"before", "after" or "tie" (a winner only when its worst seed beats the other's best) and
+refuses a single seed. ``invoke_decision`` records the answer; ``judge_decision`` compares
+it with the rule and, when the answers are wrong, looks for the shortcut
+(``DECISION_RULES``: one seed, best seeds, means, touching ranges, worst seed against the
+other's mean, swapped labels, a constant answer) that gives every one of them.
 """
 
 from __future__ import annotations
