@@ -14,7 +14,7 @@ import pytest
 
 from bncourse import reference as ref
 from bncourse.grading import DIAGNOSES, check, get_exercise, hint
-from bncourse.grading.exercises.capstone import MISTAKES
+from bncourse.grading.exercises.capstone import DECISION_RULES, MISTAKES, expected_decision
 
 # ---------------------------------------------------------------------------
 # BatchNormLayer: a correct layer with switches for the mistakes.
@@ -209,6 +209,196 @@ WRONG["fold-scales-input-axis"] = [
 ]
 
 
+# ---------------------------------------------------------------------------
+# choose_placement
+# ---------------------------------------------------------------------------
+
+
+def _needs_two(before, after):
+    for name, runs in (("before", before), ("after", after)):
+        if len(runs) < 2:
+            raise ValueError(f"{name}: at least two seeds, got {len(runs)}")
+
+
+def decide_min_max(before, after):
+    _needs_two(before, after)
+    if min(before) > max(after):
+        return "before"
+    if min(after) > max(before):
+        return "after"
+    return "tie"
+
+
+def decide_sorted(before, after):
+    """Correct: sorted copies, the ends compared."""
+    b, a = sorted(before), sorted(after)
+    if len(b) < 2 or len(a) < 2:
+        raise ValueError("before and after need two seeds each")
+    return "before" if b[0] > a[-1] else ("after" if a[0] > b[-1] else "tie")
+
+
+def decide_all_pairs(before, after):
+    """Correct: every seed against every seed, in float64."""
+    b = np.asarray(before, dtype=np.float64)
+    a = np.asarray(after, dtype=np.float64)
+    if b.size < 2:
+        raise ValueError("before has fewer than two seeds")
+    if a.size < 2:
+        raise ValueError("after has fewer than two seeds")
+    if np.all(b[:, None] > a[None, :]):
+        return "before"
+    if np.all(a[:, None] > b[None, :]):
+        return "after"
+    return "tie"
+
+
+def always_before(before, after):
+    _needs_two(before, after)
+    return "before"
+
+
+def always_tie(before, after):
+    _needs_two(before, after)
+    return "tie"
+
+
+def swapped_min_max(before, after):
+    _needs_two(before, after)
+    if min(before) > max(after):
+        return "after"
+    if min(after) > max(before):
+        return "before"
+    return "tie"
+
+
+def reads_errors(before, after):
+    """Lower is better, as if the numbers were error rates."""
+    _needs_two(before, after)
+    if max(before) < min(after):
+        return "before"
+    if max(after) < min(before):
+        return "after"
+    return "tie"
+
+
+def first_seed(before, after):
+    _needs_two(before, after)
+    return "before" if before[0] > after[0] else ("after" if after[0] > before[0] else "tie")
+
+
+def first_seed_strict(before, after):
+    _needs_two(before, after)
+    if before[0] == after[0]:
+        return "tie"
+    return "before" if before[0] > after[0] else "after"
+
+
+def best_seeds(before, after):
+    _needs_two(before, after)
+    b, a = max(before), max(after)
+    return "before" if b > a else ("after" if a > b else "tie")
+
+
+def best_seeds_numpy(before, after):
+    _needs_two(before, after)
+    gap = np.max(before) - np.max(after)
+    return "tie" if gap == 0 else ("before" if gap > 0 else "after")
+
+
+def higher_mean(before, after):
+    _needs_two(before, after)
+    b, a = np.mean(before), np.mean(after)
+    return "before" if b > a else ("after" if a > b else "tie")
+
+
+def higher_mean_by_hand(before, after):
+    """The higher mean, computed by hand."""
+    _needs_two(before, after)
+    b, a = sum(before) / len(before), sum(after) / len(after)
+    if b == a:
+        return "tie"
+    return "before" if b > a else "after"
+
+
+def touching_counts(before, after):
+    _needs_two(before, after)
+    if min(before) >= max(after):
+        return "before"
+    if min(after) >= max(before):
+        return "after"
+    return "tie"
+
+
+def touching_counts_numpy(before, after):
+    _needs_two(before, after)
+    if np.min(before) >= np.max(after):
+        return "before"
+    return "after" if np.min(after) >= np.max(before) else "tie"
+
+
+def worst_beats_mean(before, after):
+    _needs_two(before, after)
+    if min(before) > np.mean(after):
+        return "before"
+    if min(after) > np.mean(before):
+        return "after"
+    return "tie"
+
+
+def worst_beats_mean_numpy(before, after):
+    _needs_two(before, after)
+    b, a = np.asarray(before), np.asarray(after)
+    return "before" if b.min() > a.mean() else ("after" if a.min() > b.mean() else "tie")
+
+
+def one_seed_allowed(before, after):
+    if min(before) > max(after):
+        return "before"
+    if min(after) > max(before):
+        return "after"
+    return "tie"
+
+
+def one_seed_tie(before, after):
+    if len(before) < 2 or len(after) < 2:
+        return "tie"
+    return decide_min_max(before, after)
+
+
+WRONG["decides-without-measuring"] = [
+    ("choose_placement", always_before),
+    ("choose_placement", always_tie),
+]
+WRONG["decision-labels-swapped"] = [
+    ("choose_placement", swapped_min_max),
+    ("choose_placement", reads_errors),
+]
+WRONG["decides-from-one-seed"] = [
+    ("choose_placement", first_seed),
+    ("choose_placement", first_seed_strict),
+]
+WRONG["compares-best-seeds"] = [
+    ("choose_placement", best_seeds),
+    ("choose_placement", best_seeds_numpy),
+]
+WRONG["ignores-seed-spread"] = [
+    ("choose_placement", higher_mean),
+    ("choose_placement", higher_mean_by_hand),
+]
+WRONG["touching-ranges-win"] = [
+    ("choose_placement", touching_counts),
+    ("choose_placement", touching_counts_numpy),
+]
+WRONG["winner-despite-overlap"] = [
+    ("choose_placement", worst_beats_mean),
+    ("choose_placement", worst_beats_mean_numpy),
+]
+WRONG["accepts-one-seed"] = [
+    ("choose_placement", one_seed_allowed),
+    ("choose_placement", one_seed_tie),
+]
+
+
 def _check(exercise_id, fn):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -288,3 +478,75 @@ def test_both_exercises_have_three_hint_levels():
         assert len(set(levels)) >= 3
         assert "?" in levels[0]
         assert hint(exercise_id, level=1) is not None
+
+
+@pytest.mark.parametrize("fn", [decide_min_max, decide_sorted, decide_all_pairs])
+def test_correct_decisions_pass(fn):
+    result = _check("choose_placement", fn)
+    assert result.passed, str(result)
+    assert result.score == result.max_score
+
+
+def test_the_tests_tell_every_rule_apart():
+    cases = [c for c in get_exercise("choose_placement").cases() if len(c.args["before"]) > 1]
+    cases = [c for c in cases if len(c.args["after"]) > 1]
+    rules = [{"rule": "ranges"}] + [values for _, values in DECISION_RULES]
+    answers = [tuple(expected_decision(case, values) for case in cases) for values in rules]
+    assert len(set(answers)) == len(answers)
+
+
+def test_a_decision_from_one_seed_and_a_wrong_rule_are_both_named():
+    def means_without_check(before, after):
+        return "before" if np.mean(before) > np.mean(after) else "after"
+
+    result = _check("choose_placement", means_without_check)
+    assert result.diagnoses == ["ignores-seed-spread", "accepts-one-seed"]
+    assert "expected 'tie', got 'before'" in result.feedback
+
+
+def test_an_error_that_names_no_argument_or_a_word_off_the_contract_shows_a_failing_case():
+    def unnamed_error(before, after):
+        if len(before) < 2 or len(after) < 2:
+            raise ValueError("too few seeds")
+        return decide_min_max(before, after)
+
+    result = _check("choose_placement", unnamed_error)
+    assert not result.passed and not result.diagnoses
+    assert "does not name the argument 'before'" in result.feedback
+    assert result.failing is not None and result.failing.expected == {
+        "answer": "a ValueError naming 'before'"
+    }
+
+    def capitalized(before, after):
+        return decide_min_max(before, after).capitalize()
+
+    result = _check("choose_placement", capitalized)
+    assert not result.passed and not result.diagnoses
+    assert "'Before', which is not one of" in result.feedback
+    assert result.failing.got == {"answer": "Before"}
+
+
+def test_a_decision_that_is_not_a_str_or_sorts_in_place_is_reported():
+    def boolean(before, after):
+        _needs_two(before, after)
+        return min(before) > max(after)
+
+    result = _check("choose_placement", boolean)
+    assert not result.passed and "the contract asks for a str" in result.feedback
+
+    def sorts_in_place(before, after):
+        if isinstance(before, np.ndarray):
+            before.sort()
+        return decide_min_max(before, after)
+
+    result = _check("choose_placement", sorts_in_place)
+    assert not result.passed and result.diagnoses == ["mutates-input"]
+
+
+def test_choose_placement_untouched_and_hints():
+    def stub(before, after):
+        raise NotImplementedError("Write choose_placement")
+
+    assert _check("choose_placement", stub).status == "not-attempted"
+    levels = get_exercise("choose_placement").hints
+    assert len(set(levels)) >= 3 and "?" in levels[0]

@@ -1023,6 +1023,78 @@ _ENTRIES = [
         "computes something else.",
         "Which axis of the kernel holds one output channel's weights?",
     ),
+    # --- Lesson 11: deciding between two placements from runs over seeds ---
+    Diagnosis(
+        "decides-from-one-seed",
+        "the decision reads one seed per placement",
+        "Your decisions follow the first seed of each placement and ignore the others. One "
+        "training run is one draw from a spread of results: another seed can reverse the "
+        "order, and only the other seeds show how wide that spread is.",
+        "What do the other seeds say when their order differs from the first seed's?",
+    ),
+    Diagnosis(
+        "compares-best-seeds",
+        "the placements are compared by their best seeds",
+        "Your decisions follow each placement's best seed. The best of several runs is the "
+        "luckiest one: a placement with one lucky seed wins even when its other seeds are "
+        "worse than every seed of the other placement.",
+        "Which of a placement's seeds does the other placement have to beat before you can "
+        "say it is better on every seed?",
+    ),
+    Diagnosis(
+        "ignores-seed-spread",
+        "the higher mean wins, however much the seeds interleave",
+        "Your decisions follow the mean accuracies alone: on these tests, a difference of "
+        "means far smaller than the scatter between seeds still picked a winner. Two "
+        "placements whose seeds interleave have not been told apart by the measurement, "
+        "whatever their means.",
+        "Look at the lowest and highest seed of each placement: when do the two ranges "
+        "overlap, and what should the answer be then?",
+    ),
+    Diagnosis(
+        "winner-despite-overlap",
+        "a winner is declared though the two ranges of seeds overlap",
+        "On a test where one placement's best seed is at least as good as the other's "
+        "worst seed, your function still named a winner (for example: the worst seed beats "
+        "the other's mean). The contract asks for more: a placement wins only if every one "
+        "of its seeds beats every seed of the other.",
+        "Compare one placement's worst seed with the other placement's best seed.",
+    ),
+    Diagnosis(
+        "touching-ranges-win",
+        "two ranges that touch count as separated",
+        "When one placement's worst seed exactly equals the other's best seed, the two "
+        "ranges share a value, so some seed of the winner did not beat every seed of the "
+        "other. Your function named a winner there; the contract asks for 'tie'.",
+        "Which comparison says 'strictly better'?",
+    ),
+    Diagnosis(
+        "decision-labels-swapped",
+        "the answer names the losing placement",
+        "Your function says 'before' where BN after the ReLU is better on every seed, and "
+        "'after' where BN before it is: the rule is right and the labels are swapped (or "
+        "accuracies were read as errors, where lower is better).",
+        "Which argument holds the runs with BN before the ReLU, and is a higher accuracy "
+        "better or worse?",
+    ),
+    Diagnosis(
+        "decides-without-measuring",
+        "the same answer whatever the measurement says",
+        "Your function gave one answer on every test, whichever placement did better. A "
+        'rule of thumb ("BN goes before the activation, as in the paper", or "after it") '
+        "is not a decision from the measurement: both placements are used, and which works "
+        "better depends on the network and the data.",
+        "Where do the numbers in before and after enter your answer?",
+    ),
+    Diagnosis(
+        "accepts-one-seed",
+        "a decision from a single run",
+        "With one seed for a placement there is no spread: nothing says whether a "
+        "difference is larger than the scatter between runs. The contract asks for a "
+        "ValueError that names the argument with too few seeds; your function answered "
+        "instead.",
+        "How many values does a range need before it says anything about the scatter?",
+    ),
 ]
 
 DIAGNOSES: dict[str, Diagnosis] = {entry.id: entry for entry in _ENTRIES}

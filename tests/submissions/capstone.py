@@ -307,6 +307,125 @@ def fold_drops_given_bias(kernel, bias, gamma, beta, mean, var, eps=1e-3):
     return kernel * s, beta - mean * s
 
 
+# ---------------------------------------------------------------------------
+# choose_placement
+# ---------------------------------------------------------------------------
+
+
+def choose_with_statistics_module(before, after):
+    """Correct: plain Python, the lowest and highest seed of each."""
+    import statistics  # noqa: F401 - a learner's import, unused
+
+    if len(before) < 2:
+        raise ValueError("before must hold at least 2 runs")
+    if len(after) < 2:
+        raise ValueError("after must hold at least 2 runs")
+    worst_before, best_before = min(before), max(before)
+    worst_after, best_after = min(after), max(after)
+    if worst_before > best_after:
+        return "before"
+    elif worst_after > best_before:
+        return "after"
+    else:
+        return "tie"
+
+
+def choose_with_any(before, after):
+    """Correct: a tie as soon as one seed of the other placement is at least as good."""
+    b, a = list(before), list(after)
+    for name, runs in [("before", b), ("after", a)]:
+        if len(runs) <= 1:
+            raise ValueError(f"need two or more accuracies in {name}")
+    if not any(x >= y for x in a for y in b):
+        return "before"
+    if not any(y >= x for x in a for y in b):
+        return "after"
+    return "tie"
+
+
+def choose_by_mean(before, after):
+    if len(before) < 2 or len(after) < 2:
+        raise ValueError(f"before and after need two seeds: {len(before)}, {len(after)}")
+    if np.mean(before) > np.mean(after):
+        return "before"
+    return "after"
+
+
+def choose_by_mean_and_std(before, after):
+    """The higher mean wins if the standard deviations are small (they always are here)."""
+    if len(before) < 2 or len(after) < 2:
+        raise ValueError("before/after: two seeds at least")
+    if np.std(before) + np.std(after) > 0.5:
+        return "tie"
+    return "before" if np.mean(before) >= np.mean(after) else "after"
+
+
+def choose_by_best_run(before, after):
+    if len(before) < 2 or len(after) < 2:
+        raise ValueError("before and after need two seeds")
+    best = max(max(before), max(after))
+    return "before" if best in list(before) else "after"
+
+
+def choose_by_first_run(before, after):
+    if len(before) < 2 or len(after) < 2:
+        raise ValueError("before and after need two seeds")
+    if before[0] > after[0]:
+        return "before"
+    if before[0] < after[0]:
+        return "after"
+    return "tie"
+
+
+def choose_with_ge(before, after):
+    if len(before) < 2 or len(after) < 2:
+        raise ValueError("before and after need two seeds")
+    if min(before) >= max(after):
+        return "before"
+    if min(after) >= max(before):
+        return "after"
+    return "tie"
+
+
+def choose_paper(before, after):
+    """The paper puts BN before the ReLU."""
+    if len(before) < 2 or len(after) < 2:
+        raise ValueError("before and after need two seeds")
+    return "before"
+
+
+def choose_without_length_check(before, after):
+    if min(before) > max(after):
+        return "before"
+    if min(after) > max(before):
+        return "after"
+    return "tie"
+
+
+def choose_sorting_in_place(before, after):
+    before.sort()
+    after.sort()
+    if len(before) < 2 or len(after) < 2:
+        raise ValueError("before and after need two seeds")
+    if before[0] > after[-1]:
+        return "before"
+    if after[0] > before[-1]:
+        return "after"
+    return "tie"
+
+
+def choose_mean_gap(before, after):
+    """A winner when the means differ by more than one point."""
+    if len(before) < 2 or len(after) < 2:
+        raise ValueError("before and after need two seeds")
+    gap = np.mean(before) - np.mean(after)
+    if gap > 0.01:
+        return "before"
+    if gap < -0.01:
+        return "after"
+    return "tie"
+
+
 CORRECT = [
     ("BatchNormLayer", LayerWithDictCache),
     ("BatchNormLayer", LayerFeatureLoop),
@@ -314,6 +433,8 @@ CORRECT = [
     ("fold_conv_bn", fold_conv_loop),
     ("fold_conv_bn", fold_conv_reshape),
     ("fold_conv_bn", fold_conv_einsum),
+    ("choose_placement", choose_with_statistics_module),
+    ("choose_placement", choose_with_any),
 ]
 
 WRONG = [
@@ -330,4 +451,13 @@ WRONG = [
     ("fold_conv_bn", fold_no_mean, "fold-forgets-mean"),
     ("fold_conv_bn", fold_eps_outside, "eps-outside-sqrt"),
     ("fold_conv_bn", fold_drops_given_bias, "fold-ignores-bias"),
+    ("choose_placement", choose_by_mean, "ignores-seed-spread"),
+    ("choose_placement", choose_by_mean_and_std, "ignores-seed-spread"),
+    ("choose_placement", choose_by_best_run, "compares-best-seeds"),
+    ("choose_placement", choose_by_first_run, "decides-from-one-seed"),
+    ("choose_placement", choose_with_ge, "touching-ranges-win"),
+    ("choose_placement", choose_paper, "decides-without-measuring"),
+    ("choose_placement", choose_without_length_check, "accepts-one-seed"),
+    ("choose_placement", choose_sorting_in_place, "mutates-input"),
+    ("choose_placement", choose_mean_gap, "ignores-seed-spread"),
 ]

@@ -15,10 +15,18 @@ halves like lesson 04's ``BatchNorm``:
 
 ``fold_conv_bn`` is an array exercise with a family of mistakes, like lesson 06's
 ``fold_batchnorm``, with the output-channel axis of a 4-D kernel as its point.
+
+``choose_placement(before, after)`` turns two placements' accuracies over seeds into
+"before", "after" or "tie" (a winner only when its worst seed beats the other's best) and
+refuses a single seed. ``invoke_decision`` records the answer; ``judge_decision`` compares
+it with the rule and, when the answers are wrong, looks for the shortcut
+(``DECISION_RULES``: one seed, best seeds, means, touching ranges, worst seed against the
+other's mean, swapped labels, a constant answer) that gives every one of them.
 """
 
 from __future__ import annotations
 
+import copy
 import itertools
 from collections.abc import Callable
 from typing import Any
@@ -42,7 +50,17 @@ from bncourse.grading.judge import close, not_attempted, untouched
 from bncourse.grading.result import CaseReport, CheckResult, FailingCase, Finding
 from bncourse.grading.spec import Case, Exercise
 
-__all__ = ["EXERCISES", "MISTAKES", "invoke_bn_layer", "judge_bn_layer", "simulate_bn_layer"]
+__all__ = [
+    "DECISION_RULES",
+    "EXERCISES",
+    "MISTAKES",
+    "expected_decision",
+    "invoke_bn_layer",
+    "invoke_decision",
+    "judge_bn_layer",
+    "judge_decision",
+    "simulate_bn_layer",
+]
 
 LESSON = "11_capstone"
 ATTRIBUTES = ("gamma", "beta", "moving_mean", "moving_var")
@@ -604,6 +622,296 @@ _FOLD_HINTS = (
 )
 
 
+# ---------------------------------------------------------------------------
+# choose_placement
+# ---------------------------------------------------------------------------
+
+DECISIONS = ("before", "after", "tie")
+
+
+def _ranges(before: np.ndarray, after: np.ndarray, values: dict[str, str]) -> str:
+    """The decision each rule makes on two placements' accuracies (the correct rule, and
+    the mistakes ``DECISION_RULES`` names)."""
+    rule = values["rule"]
+    if rule == "one seed":
+        b, a = before[0], after[0]
+    elif rule == "best seeds":
+        b, a = before.max(), after.max()
+    elif rule == "means":
+        b, a = before.mean(), after.mean()
+    elif rule == "worst vs mean":
+        b = "before" if before.min() > after.mean() else None
+        a = "after" if after.min() > before.mean() else None
+        return b or a or "tie"
+    elif rule == "constant":
+        return values["answer"]
+    else:  # ranges, with > (the contract) or >=
+        strict = rule == "ranges"
+        if (before.min() > after.max()) if strict else (before.min() >= after.max()):
+            decision = "before"
+        elif (after.min() > before.max()) if strict else (after.min() >= before.max()):
+            decision = "after"
+        else:
+            decision = "tie"
+        if values.get("swapped"):
+            decision = {"before": "after", "after": "before"}.get(decision, decision)
+        return decision
+    return "before" if b > a else ("after" if a > b else "tie")
+
+
+DECISION_RULES: tuple[tuple[str, dict[str, Any]], ...] = (
+    ("decides-without-measuring", {"rule": "constant", "answer": "before"}),
+    ("decides-without-measuring", {"rule": "constant", "answer": "after"}),
+    ("decides-without-measuring", {"rule": "constant", "answer": "tie"}),
+    ("decision-labels-swapped", {"rule": "ranges", "swapped": True}),
+    ("decides-from-one-seed", {"rule": "one seed"}),
+    ("compares-best-seeds", {"rule": "best seeds"}),
+    ("ignores-seed-spread", {"rule": "means"}),
+    ("touching-ranges-win", {"rule": "ranges or equal"}),
+    ("winner-despite-overlap", {"rule": "worst vs mean"}),
+)
+"""The mistakes the judge recognizes, each as the rule that makes it (first match wins)."""
+
+
+def _accuracies(values: list[float], as_array: bool) -> Any:
+    return np.array(values, dtype=np.float32) if as_array else list(values)
+
+
+def _decision_cases(rng: np.random.Generator) -> list[Case]:
+    del rng  # fixed, readable tests: each one separates the rules
+    tests = [
+        ("BN before wins on every seed", [0.95, 0.96, 0.94], [0.90, 0.92, 0.91], True),
+        ("BN after wins on every seed", [0.81, 0.83, 0.80], [0.88, 0.86, 0.87], False),
+        (
+            "the ranges overlap; before has the higher mean and the best seed",
+            [0.93, 0.97, 0.95],
+            [0.94, 0.92, 0.93],
+            True,
+        ),
+        (
+            "the ranges overlap; after has the best seed, before the higher mean",
+            [0.95, 0.94, 0.96],
+            [0.90, 0.97, 0.91],
+            False,
+        ),
+        (
+            "the ranges touch: before's worst seed equals after's best",
+            [0.92, 0.95, 0.93],
+            [0.90, 0.92, 0.91],
+            True,
+        ),
+        (
+            "the ranges overlap; before's worst seed beats after's mean",
+            [0.93, 0.95, 0.96],
+            [0.90, 0.91, 0.94],
+            False,
+        ),
+        (
+            "5 seeds before, 3 after; after wins on every seed",
+            [0.70, 0.74, 0.72, 0.69, 0.75],
+            [0.80, 0.78, 0.79],
+            True,
+        ),
+    ]
+    cases = [
+        Case(label, {"before": _accuracies(b, arr), "after": _accuracies(a, arr)}, "table")
+        for label, b, a, arr in tests
+    ]
+    cases += [
+        Case(
+            "one seed for before (two for after)",
+            {"before": _accuracies([0.95], True), "after": _accuracies([0.90, 0.91], True)},
+            "table",
+            remark="before holds one seed: the contract asks for a ValueError naming it.",
+        ),
+        Case(
+            "one seed for after (three for before)",
+            {"before": [0.90, 0.91, 0.93], "after": [0.97]},
+            "table",
+            remark="after holds one seed: the contract asks for a ValueError naming it.",
+        ),
+    ]
+    return cases
+
+
+def _short_of_seeds(case: Case) -> str | None:
+    """The argument with fewer than two seeds (the one the ValueError must name)."""
+    for name in ("before", "after"):
+        if len(case.args[name]) < 2:
+            return name
+    return None
+
+
+def expected_decision(case: Case, values: dict[str, Any] | None = None) -> str:
+    """What the rule ``values`` (the contract's by default) answers on ``case``."""
+    before = np.asarray(case.args["before"], dtype=np.float64)
+    after = np.asarray(case.args["after"], dtype=np.float64)
+    return _ranges(before, after, values or {"rule": "ranges"})
+
+
+def invoke_decision(fn: Callable[..., Any]) -> Callable[..., np.ndarray]:
+    """The learner's side: call ``fn(before, after)`` and record what it answered."""
+
+    def decide(before: Any, after: Any) -> np.ndarray:
+        value = fn(before, after)
+        if isinstance(value, str):
+            return encode_record({"decision": str(value)})
+        return encode_record({"other": type(value).__name__, "text": repr(value)[:80]})
+
+    decide.__name__ = getattr(fn, "__name__", "choose_placement")
+    return decide
+
+
+def _answer(observation: Observation) -> tuple[str, str]:
+    """("decision", text), ("other", description) or ("raised", error text)."""
+    if observation.status != "ok":
+        return "raised", observation.error or observation.status
+    record = decode_record(observation.returned)
+    if record is None:
+        return "other", "something the check could not read"
+    if "decision" in record:
+        return "decision", record["decision"]
+    return "other", f"{record['text']} (a {record['other']})"
+
+
+def _quoted(value: Any) -> str:
+    return f"{value!r}" if isinstance(value, str) else str(value)
+
+
+def _one_seed_report(case: Case, kind: str, text: str) -> tuple[bool, str]:
+    """(passed, message) for a case where an argument holds a single seed."""
+    short = _short_of_seeds(case)
+    if kind != "raised":
+        return False, f"On {case.label}, your function answered {text!r} instead of raising."
+    if not text.startswith("ValueError"):
+        return False, f"On {case.label}, your function raised {text}; expected a ValueError."
+    if short not in text.split(" (line ")[0]:
+        return False, (
+            f"On {case.label}, your ValueError ({text}) does not name the argument {short!r}."
+        )
+    return True, ""
+
+
+def _rule_report(case: Case, kind: str, text: str) -> tuple[bool, str]:
+    """(passed, message) for a case with at least two seeds per placement."""
+    wanted = expected_decision(case)
+    if kind == "decision" and text == wanted:
+        return True, ""
+    if kind == "decision" and text in DECISIONS:
+        got = repr(text)
+    elif kind == "decision":
+        got = f"{text!r}, which is not one of {', '.join(map(repr, DECISIONS))}"
+    elif kind == "other":
+        got = f"{text}; the contract asks for a str"
+    else:
+        got = f"an error, {text}"
+    return False, f"On {case.label}: expected {wanted!r}, got {got}."
+
+
+def _decision_failing(case: Case, kind: str, text: str) -> FailingCase:
+    short = _short_of_seeds(case)
+    wanted = f"a ValueError naming {short!r}" if short else expected_decision(case)
+    return FailingCase(
+        case.label,
+        {name: copy.deepcopy(value) for name, value in case.args.items()},
+        expected={"answer": wanted},
+        got={} if kind == "raised" else {"answer": text},
+        error=text if kind == "raised" else "",
+    )
+
+
+def judge_decision(
+    exercise: Exercise, cases: list[Case], observations: list[Observation]
+) -> CheckResult:
+    """Score the answers; name the rule behind wrong decisions (``DECISION_RULES``), a
+    decision from one seed (``accepts-one-seed``) and modified inputs."""
+    if untouched(observations):
+        return not_attempted(exercise, cases)
+    answers = [_answer(observation) for observation in observations]
+    reports: list[CaseReport] = []
+    wrong_rule: list[int] = []
+    wrong_one_seed: list[int] = []
+    for index, (case, (kind, text)) in enumerate(zip(cases, answers, strict=True)):
+        one_seed = _short_of_seeds(case) is not None
+        good, message = (_one_seed_report if one_seed else _rule_report)(case, kind, text)
+        if not good:
+            (wrong_one_seed if one_seed else wrong_rule).append(index)
+        reports.append(CaseReport(case.label, case.kind, good, message))
+    findings: list[Finding] = []
+    diagnoses: list[str] = []
+    ruled = [i for i, case in enumerate(cases) if _short_of_seeds(case) is None]
+    if wrong_rule:
+        lead = reports[wrong_rule[0]].message
+        if all(answers[i][0] == "decision" and answers[i][1] in DECISIONS for i in ruled):
+            for diagnosis, values in DECISION_RULES:
+                if all(expected_decision(cases[i], values) == answers[i][1] for i in ruled):
+                    diagnoses.append(diagnosis)
+                    findings.append(_mistake(exercise, diagnosis, lead))
+                    break
+        if not diagnoses:
+            findings.append(Finding("problem", lead))
+    if wrong_one_seed:
+        index = wrong_one_seed[0]
+        lead = reports[index].message
+        if answers[index][0] != "raised":
+            diagnoses.append("accepts-one-seed")
+            findings.append(_mistake(exercise, "accepts-one-seed", lead))
+        else:
+            findings.append(Finding("problem", lead))
+    mutated = sorted({name for observation in observations for name in observation.mutated})
+    if mutated:
+        diagnoses.append("mutates-input")
+        findings.append(
+            _mistake(exercise, "mutates-input", f"Your function changed {', '.join(mutated)}.")
+        )
+    passed_count = sum(report.passed for report in reports)
+    passed = passed_count == len(cases) and not mutated
+    score = round(exercise.max_score * passed_count / len(cases) / (2 if mutated else 1), 2)
+    if passed:
+        status = "passed"
+    else:
+        status = "error" if all(kind == "raised" for kind, _ in answers) else "failed"
+    failing = None
+    named_rule = bool(diagnoses) and diagnoses[0] in {d for d, _ in DECISION_RULES}
+    unexplained = [i for i in wrong_rule if not named_rule] + [
+        i for i in wrong_one_seed if "accepts-one-seed" not in diagnoses
+    ]
+    if unexplained:
+        first = min(unexplained)
+        failing = _decision_failing(cases[first], *answers[first])
+    return CheckResult(
+        exercise=exercise.id,
+        passed=passed,
+        score=score,
+        max_score=exercise.max_score,
+        status=status,
+        diagnoses=diagnoses,
+        cases=reports,
+        findings=findings,
+        failing=failing,
+    )
+
+
+_DECISION_HINTS = (
+    "Three seeds of each placement give two small clouds of numbers. When could you say "
+    "that one placement did better on every seed, whatever the luck of the draw? Which "
+    "single seed of each placement settles that, and what is left to say when the clouds "
+    "mingle?",
+    "One placement wins only when its worst seed beats the other's best seed (strictly); "
+    "if neither placement's worst seed beats the other's best, answer 'tie'. Check the "
+    "lengths first: fewer than two seeds in an argument is a ValueError that names it.",
+    "before, after = np.asarray(before), np.asarray(after)\n"
+    'for name, runs in (("before", before), ("after", after)):\n'
+    "    if len(runs) < 2:\n"
+    '        raise ValueError(f"{name} needs ...")\n'
+    "if before.min() > after.max():\n"
+    '    return "before"\n'
+    "if ...:\n"
+    '    return "after"\n'
+    "return ...",
+)
+
+
 EXERCISES = [
     Exercise(
         "BatchNormLayer",
@@ -626,5 +934,16 @@ EXERCISES = [
         _fold_cases,
         FOLD_CONV,
         hints=_FOLD_HINTS,
+    ),
+    Exercise(
+        "choose_placement",
+        LESSON,
+        "choose_placement(before, after)",
+        ("answer",),
+        _decision_cases,
+        None,
+        custom_judge=judge_decision,
+        custom_invoke=invoke_decision,
+        hints=_DECISION_HINTS,
     ),
 ]
