@@ -840,24 +840,28 @@ class SmoothnessExperiment:
         """(seeds, checkpoints): the length of the gradient at each checkpoint."""
         return self._per_probe("step", lambda p: p.gradient_norm)
 
-    def per_seed(self, kind: str = "step") -> dict[str, dict[str, np.ndarray]]:
-        """Per version, one number per seed (mean over the checkpoints): ``loss range``,
-        ``gradient change`` (at the largest step) and ``effective smoothness``."""
+    def per_seed(self, kind: str = "step", from_step: int = 0) -> dict[str, dict[str, np.ndarray]]:
+        """Per version, one number per seed, the mean over the checkpoints at or after
+        ``from_step``: ``loss range``, ``gradient change`` (at the largest step) and
+        ``effective smoothness``."""
+        kept = np.asarray(self.checkpoints) >= from_step
+        if not kept.any():
+            raise ValueError(f"no checkpoint at or after step {from_step}")
         ranges, changes = self.loss_ranges(kind), self.gradient_changes(kind)
         smooth = self.effective_smoothness(kind)
         return {
             name: {
-                "loss range": ranges[name].mean(axis=1),
-                "gradient change": changes[name][:, :, -1].mean(axis=1),
-                "effective smoothness": smooth[name].mean(axis=1),
+                "loss range": ranges[name][:, kept].mean(axis=1),
+                "gradient change": changes[name][:, kept, -1].mean(axis=1),
+                "effective smoothness": smooth[name][:, kept].mean(axis=1),
             }
             for name in ranges
         }
 
-    def ratios(self, kind: str = "step") -> dict[str, np.ndarray]:
+    def ratios(self, kind: str = "step", from_step: int = 0) -> dict[str, np.ndarray]:
         """Per measure of ``per_seed``: the network without BN's value over the BN
         network's, one number per seed (above 1: BN's landscape was the smoother one)."""
-        summary = self.per_seed(kind)
+        summary = self.per_seed(kind, from_step)
         return {
             measure: summary["no BN"][measure] / summary["BN"][measure] for measure in summary["BN"]
         }
@@ -965,6 +969,8 @@ def draw_smoothness_experiment(experiment: SmoothnessExperiment) -> Any:
     """Top row: at equal step sizes, the loss range along the gradient, the change of the
     gradient at the largest step, and the effective smoothness, against the training step
     (mean over seeds, min-to-max band). Bottom row: the same at equal distances."""
+    from matplotlib import ticker
+
     from bncourse import plotting
 
     if not isinstance(experiment, SmoothnessExperiment):
@@ -1003,6 +1009,12 @@ def draw_smoothness_experiment(experiment: SmoothnessExperiment) -> Any:
                     ax, marks, runs, label=name, color=color, marker=marker, linestyle=linestyle
                 )
             ax.set_yscale("log")
+            # ticks at 1, 2 and 5 per decade in plain numbers: readable even when a panel
+            # spans less than a decade, and cheaper to draw than minor log ticks
+            ax.yaxis.set_major_locator(ticker.LogLocator(subs=(1.0, 2.0, 5.0)))
+            ax.yaxis.set_major_formatter(ticker.FormatStrFormatter("%g"))
+            ax.yaxis.set_minor_locator(ticker.NullLocator())
+            ax.set_xticks(marks)
             plotting.finish(
                 ax,
                 title=title,
