@@ -883,9 +883,14 @@ class SmoothnessExperiment:
                         f"{values['effective smoothness'][index]:>15.3g}"
                     )
         norms = self.gradient_norms()
-        lines.append("gradient length |g| (mean over checkpoints, per seed):")
+        lines.append(f"gradient length |g| per seed, at step {self.checkpoints[0]}:")
         for name, values in norms.items():
-            lines.append(f"{name:>8}: " + "  ".join(f"{v:.3g}" for v in values.mean(axis=1)))
+            lines.append(f"{name:>8}: " + "  ".join(f"{v:.3g}" for v in values[:, 0]))
+        if len(self.checkpoints) > 1:
+            lines.append("gradient length |g| per seed, mean over the later checkpoints:")
+            for name, values in norms.items():
+                later = values[:, 1:].mean(axis=1)
+                lines.append(f"{name:>8}: " + "  ".join(f"{v:.3g}" for v in later))
         return "\n".join(lines)
 
 

@@ -442,16 +442,17 @@ def _smoothness(args: dict[str, Any], values: dict[str, Any], cache: dict) -> tu
             change = abs(np.linalg.norm(moved) - np.linalg.norm(g))
         else:
             change = np.linalg.norm(moved - g)
-        if values["length"] == "squared":
+        distance = {
+            "step-length": eta * np.linalg.norm(g),
+            "eta": eta,
+            "gradient": np.linalg.norm(g),
+            "none": 1.0,
+        }[values["distance"]]
+        if values["length"] == "squared":  # the change's square root left out
             change = change**2
-        distance = values["distance"]
-        if distance == "step-length":
-            change = change / (eta * np.linalg.norm(g))
-        elif distance == "eta":
-            change = change / eta
-        elif distance == "gradient":
-            change = change / np.linalg.norm(g)
-        out[index] = change
+        elif values["length"] == "squared-both":  # both square roots left out
+            change, distance = change**2, distance**2
+        out[index] = change / distance
     return (out,)
 
 
@@ -466,7 +467,14 @@ SMOOTHNESS = Family(
                 Option("difference-of-norms", "smoothness-difference-of-norms"),
             ),
         ),
-        Choice("length", (Option("norm"), Option("squared", "smoothness-squared-length"))),
+        Choice(
+            "length",
+            (
+                Option("norm"),
+                Option("squared", "smoothness-squared-length"),
+                Option("squared-both", "smoothness-squared-length"),
+            ),
+        ),
         Choice(
             "distance",
             (
