@@ -12,6 +12,12 @@ hundred steps of plain SGD and records how the input distribution of one layer m
 an option to inject a random shift and rescaling after every BN layer (the experiment of
 Santurkar et al., 2018, Section 2.1, in miniature).
 
+The loss landscape along the gradient (their Section 3.1, in miniature): ``loss_and_gradient``
+turns a network and one batch into a function of a parameter vector, ``probe_along_gradient``
+moves down the gradient by several step sizes (or distances) and records the loss, the change
+of the gradient and their ratio to the distance moved, and ``smoothness_experiment`` does so
+during training, with and without BN.
+
 The explorer (``activations_explorer``): the learner picks the nonlinearity, the weight
 scale, the depth and whether each hidden layer uses BN, and sees per layer the histogram of
 what comes out of the nonlinearity, the histogram of the gradient arriving there (as

@@ -1,5 +1,7 @@
 """Lesson 02 (why normalize activations): ``saturated_fraction`` and ``layer_spread``, the
-statistics behind the lesson's "% saturated" and "output std" diagnostics.
+statistics behind the lesson's "% saturated" and "output std" diagnostics, and
+``smoothness_along_gradient``, the gradient's change per unit of distance along -g
+(section 8; its cases and family are at the end of this module).
 
 The learner gets the tanh outputs of a deep network's hidden layers stacked into one array
 of shape (layers, batch, units) and a threshold, and returns one number per layer: the
