@@ -1246,6 +1246,13 @@ for _diagnosis in _LESSON_02:
         + [("layer_spread", fn) for fn in _SPREAD_WRONG_02.get(_diagnosis, [])]
     )
 
+# smoothness_along_gradient (lesson 02, section 8), with its own tests in
+# tests/test_grading_activations_smoothness.py.
+from .test_grading_activations_smoothness import WRONG as _SMOOTHNESS_WRONG_02  # noqa: E402
+
+for _diagnosis, _fns in _SMOOTHNESS_WRONG_02.items():
+    WRONG.setdefault(_diagnosis, []).extend([("smoothness_along_gradient", fn) for fn in _fns])
+
 
 # ---------------------------------------------------------------------------
 # Lesson 10: frozen_bn_call (one call of a Keras BN layer, frozen or not), defined with its

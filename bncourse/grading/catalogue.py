@@ -366,6 +366,58 @@ _ENTRIES = [
         "its plots and claims compare.",
         "One step is missing at the end.",
     ),
+    Diagnosis(
+        "smoothness-steps-uphill",
+        "the step goes up the gradient",
+        "Your moved point is params + eta * g. The gradient points to where the loss grows "
+        "fastest; training moves the other way, and that is the direction whose landscape "
+        "the measurement describes. On a quadratic the two directions give the same number, "
+        "so only losses whose curvature changes tell them apart.",
+        "Which sign does a step of gradient descent take?",
+    ),
+    Diagnosis(
+        "smoothness-steps-accumulate",
+        "each step size starts where the previous one ended",
+        "Your second point is reached from the first, your third from the second, and so on, "
+        "so every entry but the first measures a longer step than its step size says. Every "
+        "step size must start from params itself. Subtracting in place (params -= ...) or "
+        "reassigning the same variable inside the loop both do this.",
+        "At the start of each step size, where are you?",
+    ),
+    Diagnosis(
+        "smoothness-difference-of-norms",
+        "compares the gradients' lengths instead of the gradients",
+        "You subtract the length of the old gradient from the length of the new one. Two "
+        "gradients of the same length can point in very different directions, and that "
+        "change of direction is exactly what makes a gradient a poor guide. The change is "
+        "the length of the difference of the two vectors.",
+        "Subtract first, then take the length.",
+    ),
+    Diagnosis(
+        "smoothness-squared-length",
+        "uses squared lengths",
+        "Your change (or distance) is a squared Euclidean length: the square root is missing. "
+        "A ratio of squared lengths grows with the step even on a quadratic, where the "
+        "gradient changes exactly in proportion to the distance.",
+        "np.linalg.norm gives the length itself.",
+    ),
+    Diagnosis(
+        "smoothness-not-per-distance",
+        "the change of the gradient is not divided by the distance moved",
+        "A longer step changes the gradient more on any curved loss, so a raw change mostly "
+        "reports how far you went. The smoothness compares networks per unit of distance: "
+        "the change divided by how far the parameters moved.",
+        "How far did the parameters move for this step size?",
+    ),
+    Diagnosis(
+        "smoothness-wrong-distance",
+        "divides by the wrong distance",
+        "The distance moved is the length of the step itself, eta times the length of the "
+        "gradient. Dividing by eta alone, or by the gradient's length alone, leaves the other "
+        "factor in, and networks whose gradients have different lengths (with and without "
+        "BN, for instance) are no longer compared per unit of distance.",
+        "Write the step as a vector, then take its length.",
+    ),
     # --- Lesson 03 (the four steps) ---
     Diagnosis(
         "reshape-mixes-features",

@@ -12,6 +12,12 @@ hundred steps of plain SGD and records how the input distribution of one layer m
 an option to inject a random shift and rescaling after every BN layer (the experiment of
 Santurkar et al., 2018, Section 2.1, in miniature).
 
+The loss landscape along the gradient (their Section 3.1, in miniature): ``loss_and_gradient``
+turns a network and one batch into a function of a parameter vector, ``probe_along_gradient``
+moves down the gradient by several step sizes (or distances) and records the loss, the change
+of the gradient and their ratio to the distance moved, and ``smoothness_experiment`` does so
+during training, with and without BN.
+
 The explorer (``activations_explorer``): the learner picks the nonlinearity, the weight
 scale, the depth and whether each hidden layer uses BN, and sees per layer the histogram of
 what comes out of the nonlinearity, the histogram of the gradient arriving there (as
@@ -24,7 +30,8 @@ are imported only when a figure or an explorer is built.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Mapping
+import copy
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -53,6 +60,14 @@ __all__ = [
     "SHIFT_VARIANTS",
     "ShiftExperiment",
     "shift_experiment",
+    "SMOOTHNESS_VERSIONS",
+    "flat_parameters",
+    "loss_and_gradient",
+    "GradientProbe",
+    "probe_along_gradient",
+    "SmoothnessExperiment",
+    "smoothness_experiment",
+    "draw_smoothness_experiment",
     "draw_gradient_profiles",
     "draw_shift_experiment",
     "plot_layer_histograms",
@@ -659,6 +674,370 @@ def shift_experiment(
                 )
             )
     return ShiftExperiment(records, seeds, float(loss_level), int(window))
+
+
+# ---------------------------------------------------------------------------
+# The loss landscape along the gradient (lesson 02, section 8): a miniature of the
+# measurements of Santurkar et al. (2018), Section 3.1 and Figure 4.
+# ---------------------------------------------------------------------------
+
+SMOOTHNESS_VERSIONS = ("no BN", "BN")
+"""The two networks ``smoothness_experiment`` compares: Dense -> ReLU, Dense -> BN -> ReLU."""
+
+
+def flat_parameters(net: DeepMLP) -> np.ndarray:
+    """Every parameter of ``net`` in one float64 vector (a copy), in ``net.params`` order."""
+    if not isinstance(net, DeepMLP):
+        raise TypeError(f"net must be a DeepMLP; got {type(net).__name__}")
+    return np.concatenate([np.asarray(p, dtype=np.float64).ravel() for p in net.params.values()])
+
+
+def loss_and_gradient(
+    net: DeepMLP, x: Any, y: Any
+) -> Callable[[np.ndarray], tuple[float, np.ndarray]]:
+    """A function of a parameter vector (laid out as ``flat_parameters``) that returns the
+    loss of ``net``'s architecture with those parameters on the batch ``(x, y)`` and the
+    gradient as a float64 vector. The batch is fixed: every call sees the same examples (BN
+    in training mode uses this batch's statistics). ``net`` itself is never changed."""
+    if not isinstance(net, DeepMLP):
+        raise TypeError(f"net must be a DeepMLP; got {type(net).__name__}")
+    x = float64_array(x, "x", finite=False)
+    labels = np.asarray(y)
+    names = list(net.params)
+    shapes = [net.params[name].shape for name in names]
+    sizes = [int(np.prod(shape)) for shape in shapes]
+    total = sum(sizes)
+
+    def evaluate(params: np.ndarray) -> tuple[float, np.ndarray]:
+        vector = float64_array(params, "params")
+        if vector.shape != (total,):
+            raise ValueError(f"params must have shape ({total},); got {vector.shape}")
+        moved = copy.copy(net)  # shares nothing that changes: params is replaced
+        pieces = np.split(vector, np.cumsum(sizes)[:-1])
+        moved.params = {
+            name: piece.reshape(shape)
+            for name, piece, shape in zip(names, pieces, shapes, strict=True)
+        }
+        result = moved._forward_backward(x, labels, None)
+        grad = np.concatenate([result.grads[name].astype(np.float64).ravel() for name in names])
+        return result.loss, grad
+
+    return evaluate
+
+
+@dataclass(frozen=True)
+class GradientProbe:
+    """What moving from ``params`` along the negative gradient showed, one entry per step.
+
+    ``losses[i]``: the loss at ``params - step_sizes[i] * g`` (g: the gradient at
+    ``params``), on the same batch; ``gradient_changes[i]``: the length of the difference
+    between the gradient there and g; ``gradient_norm``: the length of g.
+    """
+
+    step_sizes: np.ndarray
+    loss_at_start: float
+    losses: np.ndarray
+    gradient_changes: np.ndarray
+    gradient_norm: float
+
+    @property
+    def step_lengths(self) -> np.ndarray:
+        """How far each step moved the parameters: ``step_size * |g|``."""
+        return self.step_sizes * self.gradient_norm
+
+    @property
+    def loss_range(self) -> float:
+        """Highest minus lowest loss met along the way, the starting point included
+        ("loss variation", Santurkar et al., Figure 4a)."""
+        values = np.append(self.losses, self.loss_at_start)
+        return float(np.max(values) - np.min(values))
+
+    @property
+    def smoothness(self) -> np.ndarray:
+        """Per step: gradient change over step length. This is the course's version of
+        lesson 02's exercise ``smoothness_along_gradient``."""
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return self.gradient_changes / self.step_lengths
+
+    @property
+    def effective_smoothness(self) -> float:
+        """The largest ``smoothness`` over the steps ("effective beta-smoothness",
+        Santurkar et al., Figure 4c)."""
+        return float(np.max(self.smoothness))
+
+
+def probe_along_gradient(
+    loss_and_grad: Callable[[np.ndarray], tuple[float, np.ndarray]],
+    params: Any,
+    *,
+    step_sizes: Any = None,
+    distances: Any = None,
+) -> GradientProbe:
+    """Move from ``params`` down the gradient g and measure the loss and the gradient there.
+
+    Give ``step_sizes`` (the points ``params - eta * g``, as an SGD step with learning rate
+    eta would reach) or ``distances`` (the points at those lengths from ``params`` along
+    -g, whatever g's size), not both. ``loss_and_grad(vector) -> (loss, gradient)`` must
+    use one fixed batch, so that every point is judged on the same examples. ``params`` is
+    not modified.
+    """
+    theta = float64_array(params, "params")
+    if theta.ndim != 1:
+        raise ValueError(f"params must be a 1-D vector; got shape {theta.shape}")
+    if (step_sizes is None) == (distances is None):
+        raise ValueError("give exactly one of step_sizes and distances")
+    name = "step_sizes" if distances is None else "distances"
+    amounts = float64_array(step_sizes if distances is None else distances, name)
+    if amounts.ndim != 1 or amounts.size == 0 or np.any(amounts <= 0):
+        raise ValueError(f"{name} must be a non-empty 1-D array of numbers > 0")
+    loss0, g = loss_and_grad(theta)
+    g = np.asarray(g, dtype=np.float64)
+    norm = float(np.linalg.norm(g))
+    if norm == 0.0:
+        raise ValueError("the gradient at params is zero: there is no direction to move in")
+    etas = amounts if distances is None else amounts / norm
+    losses, changes = np.empty(len(etas)), np.empty(len(etas))
+    for index, eta in enumerate(etas):
+        loss, moved_grad = loss_and_grad(theta - eta * g)
+        losses[index] = loss
+        changes[index] = np.linalg.norm(np.asarray(moved_grad, dtype=np.float64) - g)
+    return GradientProbe(etas, float(loss0), losses, changes, norm)
+
+
+@dataclass(frozen=True)
+class SmoothnessExperiment:
+    """Probes of each version (``SMOOTHNESS_VERSIONS``) during training, per seed.
+
+    ``by_step[version][s][c]``: the probe at ``checkpoints[c]`` of seed ``seeds[s]`` along
+    ``step_sizes``; ``by_distance`` the same along ``distances``. ``losses[version]``:
+    (seeds, steps) training-batch losses.
+    """
+
+    seeds: tuple[int, ...]
+    checkpoints: tuple[int, ...]
+    step_sizes: np.ndarray
+    distances: np.ndarray
+    learning_rate: float
+    by_step: dict[str, list[list[GradientProbe]]]
+    by_distance: dict[str, list[list[GradientProbe]]]
+    losses: dict[str, np.ndarray]
+
+    def _per_probe(self, kind: str, measure: Callable[[GradientProbe], Any]) -> dict:
+        if kind not in ("step", "distance"):
+            raise ValueError(f"kind must be 'step' or 'distance'; got {kind!r}")
+        probes = self.by_step if kind == "step" else self.by_distance
+        return {
+            name: np.array([[measure(p) for p in seed] for seed in runs])
+            for name, runs in probes.items()
+        }
+
+    def loss_ranges(self, kind: str = "step") -> dict[str, np.ndarray]:
+        """(seeds, checkpoints): the loss range along the gradient."""
+        return self._per_probe(kind, lambda p: p.loss_range)
+
+    def gradient_changes(self, kind: str = "step") -> dict[str, np.ndarray]:
+        """(seeds, checkpoints, steps): the change of the gradient at every step."""
+        return self._per_probe(kind, lambda p: p.gradient_changes)
+
+    def effective_smoothness(self, kind: str = "step") -> dict[str, np.ndarray]:
+        """(seeds, checkpoints): the largest gradient change per unit of step length."""
+        return self._per_probe(kind, lambda p: p.effective_smoothness)
+
+    def gradient_norms(self) -> dict[str, np.ndarray]:
+        """(seeds, checkpoints): the length of the gradient at each checkpoint."""
+        return self._per_probe("step", lambda p: p.gradient_norm)
+
+    def per_seed(self, kind: str = "step", from_step: int = 0) -> dict[str, dict[str, np.ndarray]]:
+        """Per version, one number per seed, the mean over the checkpoints at or after
+        ``from_step``: ``loss range``, ``gradient change`` (at the largest step) and
+        ``effective smoothness``."""
+        kept = np.asarray(self.checkpoints) >= from_step
+        if not kept.any():
+            raise ValueError(f"no checkpoint at or after step {from_step}")
+        ranges, changes = self.loss_ranges(kind), self.gradient_changes(kind)
+        smooth = self.effective_smoothness(kind)
+        return {
+            name: {
+                "loss range": ranges[name][:, kept].mean(axis=1),
+                "gradient change": changes[name][:, kept, -1].mean(axis=1),
+                "effective smoothness": smooth[name][:, kept].mean(axis=1),
+            }
+            for name in ranges
+        }
+
+    def ratios(self, kind: str = "step", from_step: int = 0) -> dict[str, np.ndarray]:
+        """Per measure of ``per_seed``: the network without BN's value over the BN
+        network's, one number per seed (above 1: BN's landscape was the smoother one)."""
+        summary = self.per_seed(kind, from_step)
+        return {
+            measure: summary["no BN"][measure] / summary["BN"][measure] for measure in summary["BN"]
+        }
+
+    def table(self) -> str:
+        """One line per version and seed, for equal step sizes and for equal distances."""
+        lines = []
+        for kind, label in (("step", "equal step size"), ("distance", "equal distance")):
+            summary = self.per_seed(kind)
+            lines.append(
+                f"{label + ' (mean over checkpoints)':<40} {'loss range':>10}  "
+                f"{'grad change':>11}  {'eff. smoothness':>15}"
+            )
+            for name, values in summary.items():
+                for index, seed in enumerate(self.seeds):
+                    lines.append(
+                        f"{name:>8}, seed {seed!s:<24} {values['loss range'][index]:>10.3g}  "
+                        f"{values['gradient change'][index]:>11.3g}  "
+                        f"{values['effective smoothness'][index]:>15.3g}"
+                    )
+        norms = self.gradient_norms()
+        lines.append(f"gradient length |g| per seed, at step {self.checkpoints[0]}:")
+        for name, values in norms.items():
+            lines.append(f"{name:>8}: " + "  ".join(f"{v:.3g}" for v in values[:, 0]))
+        if len(self.checkpoints) > 1:
+            lines.append("gradient length |g| per seed, mean over the later checkpoints:")
+            for name, values in norms.items():
+                later = values[:, 1:].mean(axis=1)
+                lines.append(f"{name:>8}: " + "  ".join(f"{v:.3g}" for v in later))
+        return "\n".join(lines)
+
+
+def smoothness_experiment(
+    x: Any,
+    y: Any,
+    *,
+    seeds: Any = range(3),
+    steps: int = 200,
+    checkpoints: Any = (0, 50, 100, 150, 200),
+    step_sizes: Any = (0.01, 0.03, 0.1, 0.3, 1.0),
+    distances: Any = (0.1, 0.3, 1.0, 3.0),
+    depth: int = 6,
+    width: int = 64,
+    activation: str = "relu",
+    learning_rate: float = 0.1,
+    batch_size: int = 32,
+) -> SmoothnessExperiment:
+    """Train a ``DeepMLP`` without and with BN by plain SGD, from the same seeds, and at every
+    checkpoint step probe the landscape along the gradient of that step's own batch
+    (``probe_along_gradient``, once along ``step_sizes`` and once along ``distances``).
+
+    A checkpoint equal to ``steps`` probes the trained network. Both versions see the same
+    batches in the same order. Every seed goes through ``bncourse.seeding.resolve``.
+    """
+    seeds = tuple(int(seed) for seed in seeds)
+    if not seeds:
+        raise ValueError("seeds must hold at least one seed")
+    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1:
+        raise ValueError(f"steps must be a positive int; got {steps!r}")
+    marks = tuple(sorted({int(c) for c in checkpoints}))
+    if not marks or marks[0] < 0 or marks[-1] > steps:
+        raise ValueError(f"checkpoints must lie in [0, {steps}]; got {checkpoints}")
+    if not np.isfinite(learning_rate) or learning_rate <= 0:
+        raise ValueError(f"learning_rate must be a finite number > 0; got {learning_rate}")
+    etas = float64_array(step_sizes, "step_sizes")
+    lengths = float64_array(distances, "distances")
+    x = float64_array(x, "x", finite=False)
+    labels = np.asarray(y)
+    by_step: dict[str, list[list[GradientProbe]]] = {}
+    by_distance: dict[str, list[list[GradientProbe]]] = {}
+    losses: dict[str, np.ndarray] = {}
+    with _one_blas_thread():
+        for name in SMOOTHNESS_VERSIONS:
+            by_step[name], by_distance[name] = [], []
+            losses[name] = np.empty((len(seeds), steps))
+            for index, seed in enumerate(seeds):
+                net = DeepMLP(
+                    x.shape[1],
+                    int(labels.max()) + 1,
+                    depth=depth,
+                    width=width,
+                    activation=activation,
+                    batchnorm=name == "BN",
+                    seed=seed,
+                )
+                rng = np.random.default_rng(resolve(seed))
+                along_step, along_distance = [], []
+                for step in range(steps + 1):
+                    rows = rng.integers(0, len(x), size=batch_size)
+                    if step in marks:
+                        evaluate = loss_and_gradient(net, x[rows], labels[rows])
+                        theta = flat_parameters(net)
+                        along_step.append(probe_along_gradient(evaluate, theta, step_sizes=etas))
+                        along_distance.append(
+                            probe_along_gradient(evaluate, theta, distances=lengths)
+                        )
+                    if step == steps:
+                        break
+                    result = net._forward_backward(x[rows], labels[rows], None)
+                    losses[name][index, step] = result.loss
+                    net.sgd_step(result.grads, learning_rate)
+                by_step[name].append(along_step)
+                by_distance[name].append(along_distance)
+    return SmoothnessExperiment(
+        seeds, marks, etas, lengths, float(learning_rate), by_step, by_distance, losses
+    )
+
+
+def draw_smoothness_experiment(experiment: SmoothnessExperiment) -> Any:
+    """Top row: at equal step sizes, the loss range along the gradient, the change of the
+    gradient at the largest step, and the effective smoothness, against the training step
+    (mean over seeds, min-to-max band). Bottom row: the same at equal distances."""
+    from matplotlib import ticker
+
+    from bncourse import plotting
+
+    if not isinstance(experiment, SmoothnessExperiment):
+        raise TypeError(
+            f"experiment must be a SmoothnessExperiment; got {type(experiment).__name__}"
+        )
+    figure, axes = plotting.subplots(2, 3, figsize=(9.0, 6.4), sharex=True)
+    styles = {
+        "no BN": (plotting.COLORS["without_bn"], "o", "--"),
+        "BN": (plotting.COLORS["with_bn"], "s", "-"),
+    }
+    marks = np.asarray(experiment.checkpoints)
+    rows = (
+        ("step", f"η = {experiment.step_sizes[-1]:g}", "equal step size η"),
+        ("distance", f"|ηg| = {experiment.distances[-1]:g}", "equal distance |ηg|"),
+    )
+    for row, (kind, largest, label) in enumerate(rows):
+        panels = (
+            (experiment.loss_ranges(kind), f"loss range along −g\n({label})", "loss range"),
+            (
+                {k: v[:, :, -1] for k, v in experiment.gradient_changes(kind).items()},
+                f"gradient change at {largest}\n({label})",
+                "|∇L(θ − ηg) − g|",
+            ),
+            (
+                experiment.effective_smoothness(kind),
+                f"effective smoothness\n({label})",
+                "max |Δ gradient| / |ηg|",
+            ),
+        )
+        for column, (values, title, ylabel) in enumerate(panels):
+            ax = axes[row, column]
+            for name, runs in values.items():
+                color, marker, linestyle = styles[name]
+                plotting.mean_with_spread(
+                    ax, marks, runs, label=name, color=color, marker=marker, linestyle=linestyle
+                )
+            ax.set_yscale("log")
+            # ticks at 1, 2 and 5 per decade in plain numbers: readable even when a panel
+            # spans less than a decade, and cheaper to draw than minor log ticks
+            ax.yaxis.set_major_locator(ticker.LogLocator(subs=(1.0, 2.0, 5.0)))
+            ax.yaxis.set_major_formatter(ticker.FormatStrFormatter("%g"))
+            ax.yaxis.set_minor_locator(ticker.NullLocator())
+            ax.set_xticks(marks)
+            plotting.finish(
+                ax,
+                title=title,
+                xlabel="training step" if row == 1 else "",
+                ylabel=ylabel,
+                legend=False,
+            )
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    figure.legend(handles, labels, loc="outside lower center", ncol=2)
+    figure.suptitle("Along the gradient of one batch (line: mean over seeds; band: min to max)")
+    return figure
 
 
 def plot_layer_histograms(

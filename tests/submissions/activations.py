@@ -227,3 +227,104 @@ WRONG += [
     ("layer_spread", spread_units_first, "layer-stat-wrong-axes"),
     ("layer_spread", spread_one_number, "layer-stat-wrong-axes"),
 ]
+
+
+# --- smoothness_along_gradient: correct --------------------------------------------------
+
+
+def smooth_loop_index(grad_fn, params, step_sizes):
+    g0 = grad_fn(params)
+    ratios = np.zeros(len(step_sizes))
+    for i in range(len(step_sizes)):
+        new_point = params - step_sizes[i] * g0
+        diff = grad_fn(new_point) - g0
+        ratios[i] = np.sqrt(np.dot(diff, diff)) / (step_sizes[i] * np.sqrt(np.dot(g0, g0)))
+    return ratios.astype(np.float32)
+
+
+def smooth_vectorized(grad_fn, params, step_sizes):
+    g = grad_fn(params)
+    etas = np.asarray(step_sizes, dtype=np.float64)
+    moved = np.array([grad_fn(p) for p in params[None, :] - etas[:, None] * g[None, :]])
+    return (np.linalg.norm(moved - g, axis=1) / (etas * np.linalg.norm(g))).astype(np.float32)
+
+
+def _distance(a, b):
+    return float(np.linalg.norm(np.asarray(a) - np.asarray(b)))
+
+
+def smooth_helper(grad_fn, params, step_sizes):
+    start = np.array(params, dtype=np.float64)
+    g = grad_fn(start)
+    out = []
+    for eta in step_sizes:
+        end = start - eta * g
+        out.append(_distance(grad_fn(end), g) / _distance(end, start))
+    return np.array(out, dtype=np.float32)
+
+
+CORRECT += [
+    ("smoothness_along_gradient", smooth_loop_index),
+    ("smoothness_along_gradient", smooth_vectorized),
+    ("smoothness_along_gradient", smooth_helper),
+]
+
+
+# --- smoothness_along_gradient: wrong ----------------------------------------------------
+
+
+def smooth_plus_sign(grad_fn, params, step_sizes):
+    g0 = grad_fn(params)
+    ratios = np.zeros(len(step_sizes))
+    for i in range(len(step_sizes)):
+        diff = grad_fn(params + step_sizes[i] * g0) - g0
+        ratios[i] = np.linalg.norm(diff) / (step_sizes[i] * np.linalg.norm(g0))
+    return ratios
+
+
+def smooth_walks(grad_fn, params, step_sizes):
+    point = np.array(params, dtype=np.float64)
+    g = grad_fn(point)
+    out = []
+    for eta in step_sizes:
+        point = point - eta * g  # keeps walking from the last point
+        out.append(np.linalg.norm(grad_fn(point) - g) / np.linalg.norm(eta * g))
+    return np.array(out, dtype=np.float32)
+
+
+def smooth_norm_gap(grad_fn, params, step_sizes):
+    g = grad_fn(params)
+    out = []
+    for eta in step_sizes:
+        before, after = np.linalg.norm(g), np.linalg.norm(grad_fn(params - eta * g))
+        out.append(np.abs(after - before) / (eta * before))
+    return np.array(out, dtype=np.float32)
+
+
+def smooth_no_sqrt(grad_fn, params, step_sizes):
+    g = grad_fn(params)
+    out = []
+    for eta in step_sizes:
+        diff = grad_fn(params - eta * g) - g
+        out.append(np.dot(diff, diff) / (eta * np.linalg.norm(g)))
+    return np.array(out, dtype=np.float32)
+
+
+def smooth_change_only(grad_fn, params, step_sizes):
+    g = grad_fn(params)
+    return np.array([_distance(grad_fn(params - eta * g), g) for eta in step_sizes])
+
+
+def smooth_per_eta(grad_fn, params, step_sizes):
+    g = grad_fn(params)
+    return np.array([_distance(grad_fn(params - eta * g), g) / eta for eta in step_sizes])
+
+
+WRONG += [
+    ("smoothness_along_gradient", smooth_plus_sign, "smoothness-steps-uphill"),
+    ("smoothness_along_gradient", smooth_walks, "smoothness-steps-accumulate"),
+    ("smoothness_along_gradient", smooth_norm_gap, "smoothness-difference-of-norms"),
+    ("smoothness_along_gradient", smooth_no_sqrt, "smoothness-squared-length"),
+    ("smoothness_along_gradient", smooth_change_only, "smoothness-not-per-distance"),
+    ("smoothness_along_gradient", smooth_per_eta, "smoothness-wrong-distance"),
+]

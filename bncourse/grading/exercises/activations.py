@@ -1,5 +1,7 @@
 """Lesson 02 (why normalize activations): ``saturated_fraction`` and ``layer_spread``, the
-statistics behind the lesson's "% saturated" and "output std" diagnostics.
+statistics behind the lesson's "% saturated" and "output std" diagnostics, and
+``smoothness_along_gradient``, the gradient's change per unit of distance along -g
+(section 8; its cases and family are at the end of this module).
 
 The learner gets the tanh outputs of a deep network's hidden layers stacked into one array
 of shape (layers, batch, units) and a threshold, and returns one number per layer: the
@@ -21,7 +23,7 @@ from bncourse.grading.catalogue import Diagnosis
 from bncourse.grading.families import Choice, Family, Option, f64
 from bncourse.grading.spec import Case, Exercise
 
-__all__ = ["EXERCISES", "saturation_cases", "spread_cases"]
+__all__ = ["EXERCISES", "GradientFunction", "saturation_cases", "smoothness_cases", "spread_cases"]
 
 _L2 = "02_why_normalize_activations"
 
@@ -314,3 +316,199 @@ EXERCISES = [
         hints=SPREAD_HINTS,
     ),
 ]
+
+
+# ---------------------------------------------------------------------------
+# smoothness_along_gradient: how much the gradient changes per unit of distance moved
+# down it (lesson 02, section 8; Santurkar et al., 2018, Section 3.1).
+# ---------------------------------------------------------------------------
+
+
+class GradientFunction:
+    """The gradient of a small test loss, shown to the learner by its formula.
+
+    Calls compute in float64 whatever dtype they are given and return a new array, so the
+    only rounding in a learner's answer is their own.
+    """
+
+    def __init__(self, name: str, formula: str, **params: np.ndarray) -> None:
+        self.name, self.formula, self.params = name, formula, params
+
+    def __call__(self, v: Any) -> np.ndarray:
+        v = np.asarray(v, dtype=np.float64)
+        if self.name == "quadratic":  # L = v @ A @ v / 2
+            return self.params["A"] @ v
+        if self.name == "quartic":  # L = sum(v**4) / 4 + sum(v**2) / 2
+            return v**3 + v
+        if self.name == "logcosh":  # L = sum(log(cosh(w * v)))
+            w = self.params["w"]
+            return w * np.tanh(w * v)
+        # "softmax": mean cross-entropy of a linear classifier, weights v as (features, classes)
+        x, labels = self.params["x"], self.params["labels"]
+        weights = v.reshape(x.shape[1], -1)
+        logits = x @ weights
+        logits = logits - logits.max(axis=1, keepdims=True)
+        probs = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+        probs[np.arange(len(labels)), labels.astype(int)] -= 1.0
+        return (x.T @ probs / len(labels)).ravel()
+
+    def __repr__(self) -> str:
+        return self.formula
+
+
+def smoothness_cases(rng: np.random.Generator) -> list[Case]:
+    """The test inputs of ``smoothness_along_gradient``: a quadratic whose answer is known in
+    closed form, losses whose curvature changes along the way (so the direction of the step,
+    where it starts and how its length is measured all show), step sizes out of order, a
+    single step size, float32 parameters."""
+    a = np.array([[3.0, 1.0, 0.0], [1.0, 2.0, 0.5], [0.0, 0.5, 1.0]])
+    quadratic = GradientFunction("quadratic", f"grad(v) = A @ v, A = {a.tolist()}", A=a)
+    quartic = GradientFunction("quartic", "grad(v) = v**3 + v (loss sum(v**4)/4 + sum(v**2)/2)")
+    w = np.round(rng.uniform(0.5, 2.5, size=5), 2)
+    logcosh = GradientFunction("logcosh", f"grad(v) = w * tanh(w * v), w = {w.tolist()}", w=w)
+    x = np.round(rng.normal(size=(8, 3)), 2)
+    labels = np.array([0, 1, 2, 3, 0, 1, 2, 3])
+    softmax = GradientFunction(
+        "softmax",
+        "grad(v) = gradient of the mean cross-entropy of softmax(x @ v.reshape(3, 4)) on a "
+        "fixed batch of 8 examples",
+        x=x,
+        labels=labels,
+    )
+    return [
+        Case(
+            "the quadratic grad(v) = A @ v at v = [1, -2, 0.5], step sizes [0.1, 0.2, 0.4]",
+            {
+                "grad_fn": quadratic,
+                "params": np.array([1.0, -2.0, 0.5]),
+                "step_sizes": np.array([0.1, 0.2, 0.4]),
+            },
+            "table",
+        ),
+        Case(
+            "grad(v) = v**3 + v at a 4-vector, step sizes [0.05, 0.2]",
+            {
+                "grad_fn": quartic,
+                "params": np.array([0.8, -0.3, 1.2, -1.0]),
+                "step_sizes": np.array([0.05, 0.2]),
+            },
+            "table",
+        ),
+        Case(
+            "grad(v) = w * tanh(w * v) at a 5-vector, step sizes out of order [1.0, 0.1, 0.5]",
+            {
+                "grad_fn": logcosh,
+                "params": np.round(rng.normal(size=5), 2),
+                "step_sizes": np.array([1.0, 0.1, 0.5]),
+            },
+            "table",
+        ),
+        Case(
+            "a linear softmax classifier's 12 weights on a fixed batch, step sizes "
+            "[0.3, 1.0, 3.0, 10.0]",
+            {
+                "grad_fn": softmax,
+                "params": np.round(rng.normal(size=12) * 0.5, 2),
+                "step_sizes": np.array([0.3, 1.0, 3.0, 10.0]),
+            },
+            "table",
+        ),
+        Case(
+            "grad(v) = v**3 + v at float32 params, a single step size [0.25]",
+            {
+                "grad_fn": quartic,
+                "params": np.array([1.5, -0.5, 0.25], dtype=np.float32),
+                "step_sizes": np.array([0.25]),
+            },
+            "table",
+        ),
+    ]
+
+
+def _smoothness(args: dict[str, Any], values: dict[str, Any], cache: dict) -> tuple[np.ndarray]:
+    grad_fn = args["grad_fn"]
+    theta = f64(args["params"])
+    etas = f64(args["step_sizes"])
+    if "g" not in cache:
+        cache["g"] = grad_fn(theta)
+    g = cache["g"]
+    sign = -1.0 if values["direction"] == "down" else 1.0
+    travelled = np.cumsum(etas) if values["start"] == "last-point" else etas
+    out = np.empty(len(etas))
+    for index, (eta, far) in enumerate(zip(etas, travelled, strict=True)):
+        key = (values["direction"], float(far))
+        if key not in cache:
+            cache[key] = grad_fn(theta + sign * far * g)
+        moved = cache[key]
+        if values["change"] == "difference-of-norms":
+            change = abs(np.linalg.norm(moved) - np.linalg.norm(g))
+        else:
+            change = np.linalg.norm(moved - g)
+        distance = {
+            "step-length": eta * np.linalg.norm(g),
+            "eta": eta,
+            "gradient": np.linalg.norm(g),
+            "none": 1.0,
+        }[values["distance"]]
+        if values["length"] == "squared":  # the change's square root left out
+            change = change**2
+        elif values["length"] == "squared-both":  # both square roots left out
+            change, distance = change**2, distance**2
+        out[index] = change / distance
+    return (out,)
+
+
+SMOOTHNESS = Family(
+    choices_for=lambda args: (
+        Choice("direction", (Option("down"), Option("up", "smoothness-steps-uphill"))),
+        Choice("start", (Option("params"), Option("last-point", "smoothness-steps-accumulate"))),
+        Choice(
+            "change",
+            (
+                Option("norm-of-difference"),
+                Option("difference-of-norms", "smoothness-difference-of-norms"),
+            ),
+        ),
+        Choice(
+            "length",
+            (
+                Option("norm"),
+                Option("squared", "smoothness-squared-length"),
+                Option("squared-both", "smoothness-squared-length"),
+            ),
+        ),
+        Choice(
+            "distance",
+            (
+                Option("step-length"),
+                Option("none", "smoothness-not-per-distance"),
+                Option("eta", "smoothness-wrong-distance"),
+                Option("gradient", "smoothness-wrong-distance"),
+            ),
+        ),
+    ),
+    compute=_smoothness,
+)
+
+SMOOTHNESS_HINTS = (
+    "Where does a step of size eta down the gradient take the parameters, and how far from "
+    "params is that point, measured as a length? Does every step size start from params?",
+    "Plan: g = grad_fn(params). For each eta: the moved point is params - eta * g (a new "
+    "array); the change is the Euclidean length of grad_fn(moved) - g; the distance moved "
+    "is the length of eta * g; the answer for that eta is change / distance.",
+    "g = grad_fn(params); for each eta in step_sizes: moved = params - eta * g; "
+    "change = np.linalg.norm(grad_fn(moved) - g); ratios.append(change / "
+    "np.linalg.norm(eta * g)); return np.array(ratios, dtype=np.float32).",
+)
+
+EXERCISES.append(
+    Exercise(
+        "smoothness_along_gradient",
+        _L2,
+        "smoothness_along_gradient(grad_fn, params, step_sizes)",
+        ("ratios",),
+        smoothness_cases,
+        SMOOTHNESS,
+        hints=SMOOTHNESS_HINTS,
+    )
+)
