@@ -1038,6 +1038,29 @@ CORRECT["BatchNorm"] = list(LAYER_CORRECT)
 for _diagnosis, _layers in LAYER_WRONG.items():
     WRONG.setdefault(_diagnosis, []).extend(("BatchNorm", layer) for layer in _layers)
 
+# Two slips named after the tables above were written: their learner-style submissions.
+from .submissions import backprop as _backprop_submissions  # noqa: E402
+from .submissions import inference as _inference_submissions  # noqa: E402
+
+WRONG.setdefault("moving-stats-of-output", []).extend(
+    [
+        ("BatchNorm", _inference_submissions.LayerTracksOutput),
+        ("BatchNorm", _inference_submissions.LayerTracksXHat),
+    ]
+)
+WRONG.setdefault("numgrad-ignores-h", []).extend(
+    [
+        ("numerical_gradient", _backprop_submissions.numgrad_fixed_step),
+        ("numerical_gradient", _backprop_submissions.numgrad_module_constant),
+    ]
+)
+WRONG.setdefault("backward-forgets-sum", []).extend(
+    [
+        ("bn_dvar", _backprop_submissions.dvar_per_element),
+        ("bn_dmu", _backprop_submissions.dmu_per_element),
+    ]
+)
+
 
 # ---------------------------------------------------------------------------
 # Lesson 07 (catalogue section "Lesson 07"): the Dropout variance ratio and the re-estimated

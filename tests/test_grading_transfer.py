@@ -125,7 +125,7 @@ def test_the_exercise_belongs_to_lesson_10_and_has_three_distinct_hints():
         reset_hints()
 
 
-def test_statistics_of_the_wrong_shape_show_a_failing_case():
+def test_statistics_over_the_batch_axis_alone_are_named_on_feature_maps():
     def per_position(x, kernels, gamma, beta, moving_mean, moving_var, eps=1e-3):
         h, means, variances = x, [], []
         for k in range(len(kernels)):
@@ -137,7 +137,8 @@ def test_statistics_of_the_wrong_shape_show_a_failing_case():
 
     result = _check(per_position)
     assert not result.passed
-    assert result.failing is not None
+    assert result.diagnoses == ["wrong-axis"]  # right for (batch, features), not for maps
+    assert "(batch, height, width, channels)" in str(result)
 
 
 def test_the_check_answers_within_a_fifth_of_a_second():
