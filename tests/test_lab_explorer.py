@@ -113,11 +113,32 @@ def test_a_live_redraw_paints_what_a_full_draw_of_the_same_figure_paints():
         artist.set_animated(True)
 
 
-def test_a_live_redraw_that_moves_an_axis_draws_the_whole_figure_again():
+def _moved_axes_only(height: float = 1.0):
+    figure, update = _live_setup(height)
+    update.moved_axes_only = True
+    return figure, update
+
+
+def test_a_limit_change_redraws_the_whole_figure_unless_update_says_only_limits_change():
     height = ipywidgets.FloatSlider(value=1.0, max=5.0)
-    view = explorer(controls={"height": height}, live=lambda height: _live_setup(height), title="L")
-    height.value = 4.5  # the update widens the y-axis: the background must be redrawn
-    assert view.live.full_redraws == 1
+    view = explorer({"height": height}, live=lambda height: _live_setup(height), title="L")
+    height.value = 4.5
+    assert (view.live.full_redraws, view.live.axes_redraws) == (1, 0)
+
+
+def test_a_redraw_that_moves_an_axis_draws_that_axes_again_as_a_full_draw_would():
+    height = ipywidgets.FloatSlider(value=1.0, max=5.0)
+    view = explorer({"height": height}, live=_moved_axes_only, title="L")
+    height.value = 4.5  # the update widens the y-axis: its ticks must be drawn again
+    assert (view.live.axes_redraws, view.live.full_redraws) == (1, 0)
+    moved = _pixels(_shown(view.output))
+    for artist in view.live._changing:
+        artist.set_animated(False)
+    view.live.canvas.draw()
+    full = _pixels(view.live.png())
+    for artist in view.live._changing:
+        artist.set_animated(True)
+    assert (abs(moved - full).max(axis=-1) > 12).mean() < 0.001  # no stale tick labels
     height.value = 1.0
     height.value = 2.0
-    assert view.live.full_redraws == 2  # back to (0, 3) once, then blitting again
+    assert view.live.axes_redraws == 2  # back to (0, 3) once, then blitting again

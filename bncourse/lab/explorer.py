@@ -70,7 +70,11 @@ Update = Callable[..., Sequence[Any]]
 class LiveFigure:
     """A figure drawn once whose changing artists are redrawn in place (blitting).
 
-    ``setup(**values)`` returns ``(figure, update)``. The figure is taken from pyplot (so
+    ``setup(**values)`` returns ``(figure, update)``. When ``update`` changes nothing but
+    the artists it returns and axis limits, it may say so (``update.moved_axes_only =
+    True``): a limit change then draws only the axes that moved again, not the whole
+    figure; without it, a limit change redraws everything, so other static changes (a
+    switched contour set, a relabelled axis) show too. The figure is taken from pyplot (so
     the notebook does not also show it), given its own Agg canvas, laid out once with its
     layout engine and then frozen. ``render(**values)`` returns the PNG for those values.
     """
@@ -88,6 +92,8 @@ class LiveFigure:
         self._background: Any = None
         self._limits: list[Any] = []
         self.full_redraws = 0
+        self.axes_redraws = 0  # redraws of only the axes whose limits moved
+        self._areas: dict[Any, Any] = {}
         artists = self._update(**values)
         self.canvas.draw()  # solves the layout once, with every artist in it
         self.figure.set_layout_engine("none")
@@ -126,8 +132,39 @@ class LiveFigure:
 
     def _draw_background(self) -> None:
         self.canvas.draw()  # animated artists are left out of a full draw
+        self._keep_background()
+
+    def _redraw_axes(self, changed: list[Any]) -> None:
+        """Draw only the axes whose limits moved again, each over the area its old and new
+        ticks, labels and title take (the frozen layout keeps axes apart), then keep the
+        result as the background: a fraction of a full draw."""
+        from matplotlib.patches import Rectangle
+        from matplotlib.transforms import Bbox, IdentityTransform
+
+        renderer = self.canvas.get_renderer()
+        self.canvas.restore_region(self._background)
+        for ax in changed:
+            now = ax.get_tightbbox(renderer)
+            area = Bbox.union([self._areas[ax], now]).padded(2)
+            self._areas[ax] = now
+            blank = Rectangle(
+                (area.x0, area.y0),
+                area.width,
+                area.height,
+                transform=IdentityTransform(),
+                facecolor=self.figure.get_facecolor(),
+                edgecolor="none",
+            )
+            blank.set_figure(self.figure)
+            blank.draw(renderer)
+            ax.draw(renderer)
+        self._keep_background(areas=False)
+
+    def _keep_background(self, *, areas: bool = True) -> None:
         self._background = self.canvas.copy_from_bbox(self.figure.bbox)
         renderer = self.canvas.get_renderer()
+        if areas:  # what each axes covers with its ticks, labels and title
+            self._areas = {ax: ax.get_tightbbox(renderer) for ax in self.figure.get_axes()}
         self._legend_pixels = [
             self.canvas.copy_from_bbox(legend.get_window_extent(renderer).padded(1))
             for legend in self._pasted
@@ -137,12 +174,24 @@ class LiveFigure:
     def render(self, **values: Any) -> bytes:
         """Update the artists for these values and return the picture as PNG bytes."""
         changing = self._in_order(self._update(**values))
-        if changing != self._changing or self._view_limits() != self._limits:
+        limits = self._view_limits()
+        partial = getattr(self._update, "moved_axes_only", False)
+        if changing != self._changing or (limits != self._limits and not partial):
             for artist in self._changing:
                 artist.set_animated(False)
             self._changing = self._animate(changing)
             self.full_redraws += 1
             self._draw_background()
+        elif limits != self._limits:
+            moved = [
+                ax
+                for ax, now, before in zip(
+                    self.figure.get_axes(), limits, self._limits, strict=True
+                )
+                if now != before
+            ]
+            self.axes_redraws += 1
+            self._redraw_axes(moved)
         else:
             self.canvas.restore_region(self._background)
         for artist in self._changing:

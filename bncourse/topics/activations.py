@@ -1587,6 +1587,9 @@ def setup_layers(
         lines = [*out_lines, *grad_lines, gradient_line, output_line, saturation_line]
         return [*lines, depth_ax.get_legend(), depth_ax.title, suptitle]
 
+    # Besides the artists it returns, update changes only axis limits: a limit change
+    # redraws just the panels that moved (bncourse.lab.explorer.LiveFigure).
+    update.moved_axes_only = True  # type: ignore[attr-defined]
     return figure, update
 
 
