@@ -18,3 +18,6 @@ def test_display_formulas_and_markup_leave_no_holes():
 def test_alt_text_joins_titles_and_context():
     assert alt_text("Loss; Accuracy", "Both fall.") == "Loss; Accuracy. Both fall."
     assert alt_text("", "") == "A figure of this lesson."
+    assert (
+        alt_text("Which values share one mean?", "Cells.") == "Which values share one mean? Cells."
+    )

@@ -75,7 +75,10 @@ def _first_sentence(markdown: str) -> str:
 def alt_text(titles: str, context: str) -> str:
     """A figure's alt text: its titles, then the sentence that says what it shows."""
     parts = [part.strip().rstrip(".") for part in (titles, context) if part and part.strip()]
-    return ". ".join(parts) + "." if parts else "A figure of this lesson."
+    if not parts:
+        return "A figure of this lesson."
+    # a title that ends in "?" or "!" keeps its own mark; the others end with a full stop
+    return " ".join(part if part[-1] in "?!" else part + "." for part in parts)
 
 
 def prepare(notebook: Any) -> tuple[int, list[str]]:
