@@ -333,6 +333,38 @@ def _affine_params(
     return gamma[:groups][ids], beta[:groups][ids]
 
 
+def _normalize_part(part: np.ndarray, roles: tuple[int, ...], values: dict[str, Any]) -> Any:
+    mean, var = _block_moments(part, roles, values["ddof"], values["passes"])
+    centered = part - mean if values["centering"] else part
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return centered / denominator(var, values["eps"], values["denominator"])
+
+
+def _normalize_groups(
+    block: np.ndarray, ids: np.ndarray, values: dict[str, Any], cache: dict
+) -> np.ndarray:
+    """x_hat of a (batch, positions, channels) block, each group of channels (``ids``)
+    normalized on its own, as ``values`` describes."""
+    x_hat = np.empty_like(block)
+    sizes = np.bincount(ids)
+    if sizes.min() != sizes.max():  # unequal groups: one at a time
+        for group in np.unique(ids):
+            mask = ids == group
+            x_hat[:, :, mask] = _normalize_part(block[:, :, mask], values["roles"], values)
+        return x_hat
+    # Equal groups, all at once: each group's channels side by side on a new last axis
+    # (thousands of variants run on one input, so the split is made once per grouping).
+    split_key = ("split", values.get("grouping", "blocks"))
+    if split_key not in cache:
+        order = np.argsort(ids, kind="stable")
+        shape = (block.shape[0], block.shape[1], sizes.size, sizes[0])
+        cache[split_key] = order, block[:, :, order].reshape(shape)
+    order, split = cache[split_key]
+    roles = tuple(3 if role == 2 else role for role in values["roles"])
+    x_hat[:, :, order] = _normalize_part(split, roles, values).reshape(block.shape)
+    return x_hat
+
+
 def _group_normalize(args: dict[str, Any], values: dict[str, Any], cache: dict) -> tuple:
     groups = int(args.get("groups", 1))
     grouping = values.get("grouping", "blocks")
@@ -355,34 +387,10 @@ def _group_normalize(args: dict[str, Any], values: dict[str, Any], cache: dict) 
         id_key,
     )
     if key not in cache:
-        x_hat = np.empty_like(block)
         learner_shaped = _one_pass_as_written(args, values, groups)
-        sizes = np.bincount(ids)
-        if learner_shaped is None and sizes.min() == sizes.max():
-            # Equal groups: all at once, with each group's channels side by side on a new
-            # last axis (the same numbers as the loop below, a few times faster).
-            if ("split", grouping) not in cache:
-                order = np.argsort(ids, kind="stable")
-                shape = (n, block.shape[1], sizes.size, sizes[0])
-                cache[("split", grouping)] = order, block[:, :, order].reshape(shape)
-            order, split = cache[("split", grouping)]
-            roles = tuple(3 if role == 2 else role for role in values["roles"])
-            mean, var = _block_moments(split, roles, values["ddof"], values["passes"])
-            centered = split - mean if values["centering"] else split
-            with np.errstate(divide="ignore", invalid="ignore"):
-                normalized = centered / denominator(var, values["eps"], values["denominator"])
-            x_hat[:, :, order] = normalized.reshape(block.shape)
-            ids = ids[:0]  # done: no groups left for the loop
-        for group in [] if learner_shaped is not None else np.unique(ids):
-            mask = ids == group
-            part = block[:, :, mask]
-            mean, var = _block_moments(part, values["roles"], values["ddof"], values["passes"])
-            centered = part - mean if values["centering"] else part
-            with np.errstate(divide="ignore", invalid="ignore"):
-                x_hat[:, :, mask] = centered / denominator(
-                    var, values["eps"], values["denominator"]
-                )
-        cache[key] = x_hat.reshape(x.shape) if learner_shaped is None else learner_shaped
+        if learner_shaped is None:
+            learner_shaped = _normalize_groups(block, ids, values, cache).reshape(x.shape)
+        cache[key] = learner_shaped
     affine_key = ("affine", values["affine_axis"])
     if affine_key not in cache:
         cache[affine_key] = _affine_params(args, values["affine_axis"], x.shape, groups)
