@@ -370,6 +370,24 @@ def line_style(scaling: str) -> dict[str, str]:
     return {"color": plotting.COLORS[color], "marker": marker, "linestyle": linestyle}
 
 
+_PATH_STYLE = {"marker": "o", "linestyle": "-", "markersize": 2.5, "linewidth": 1}
+"""How a descent path is drawn on the contours (``plot_descent`` and the explorer)."""
+
+
+def _minimum_style() -> dict[str, Any]:
+    """How the minimum is marked on the contours: a large orange star."""
+    from bncourse import plotting
+
+    return {
+        "marker": "*",
+        "markersize": 13,
+        "color": plotting.COLORS["highlight"],
+        "markeredgecolor": "black",
+        "linestyle": "none",
+        "label": "minimum",
+    }
+
+
 def plot_descent(
     ax: Any,
     loss: QuadraticLoss,
@@ -402,16 +420,8 @@ def plot_descent(
     low, high = center - half, center + half  # a square view: equal scales on both axes
     _contours(ax, loss, low, high)
     color = color or plotting.COLORS["without_bn"]
-    ax.plot(finite[:, 0], finite[:, 1], "-o", color=color, markersize=2.5, linewidth=1, label=label)
-    ax.plot(
-        *best,
-        marker="*",
-        markersize=13,
-        color=plotting.COLORS["highlight"],
-        markeredgecolor="black",
-        linestyle="none",
-        label="minimum",
-    )
+    ax.plot(finite[:, 0], finite[:, 1], color=color, label=label, **_PATH_STYLE)
+    ax.plot(*best, **_minimum_style())
     ax.set_xlim(low[0], high[0])
     ax.set_ylim(low[1], high[1])
     ax.set_aspect("equal")
@@ -648,19 +658,8 @@ def setup_descent(
         contours[name] = _contours(contour_ax, plane, *views[name])
         contours[name].set_visible(name == scaling)
     color = plotting.COLORS["without_bn"]
-    (path_line,) = contour_ax.plot(
-        [], [], "-o", color=color, markersize=2.5, linewidth=1, label="gradient descent"
-    )
-    (star,) = contour_ax.plot(
-        [],
-        [],
-        marker="*",
-        markersize=13,
-        color=plotting.COLORS["highlight"],
-        markeredgecolor="black",
-        linestyle="none",
-        label="minimum",
-    )
+    (path_line,) = contour_ax.plot([], [], color=color, label="gradient descent", **_PATH_STYLE)
+    (star,) = contour_ax.plot([], [], **_minimum_style())
     contour_ax.set_aspect("equal")
     plotting.finish(
         contour_ax,
